@@ -1,0 +1,136 @@
+/*
+ * Configuration. One declarative table (config/table.c) lists every key: its
+ * section, name, type, default, bounds, help text and whether it is secret.
+ * That table drives the INI file parser, the LATCHKEY_<SECTION>_<KEY>
+ * environment variables, flag overrides and `latchkey config dump`.
+ *
+ * Precedence: flags > environment > file > defaults. The caller applies them
+ * in the opposite order: lk_config_init, lk_config_load_file, lk_config_load_env,
+ * lk_config_set for each flag, then lk_config_finish. Every error message names
+ * where the bad value came from ("latchkey.conf:12: [tokens] access_lifetime:
+ * must be between 1 and 525600").
+ */
+#ifndef LK_CONFIG_CONFIG_H
+#define LK_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+/* An [upstream.NAME] section (sign-in with another OpenID provider). */
+struct lk_upstream_config {
+	char *name;
+	char *issuer;
+	char *client_id;
+	char *client_secret; /* secret: masked in dumps */
+	char *scopes;
+	char *display_name;
+	bool link_verified_email;
+};
+
+#define LK_CONFIG_MAX_UPSTREAMS 16
+
+struct lk_config {
+	/* [server] */
+	char *listen;       /* "127.0.0.1:8080" */
+	char *issuer;       /* "" until finish derives it from listen and TLS */
+	int workers;        /* 0 until finish: the number of cores */
+	int slow_threads;   /* slow-work pool size */
+	bool behind_proxy;
+	char *tls_cert;     /* path or "" */
+	char *tls_key;      /* path or "" */
+	char *cors_origins; /* space-separated origins, or "" */
+	int max_body;       /* bytes */
+	int max_header;     /* bytes */
+	int max_params;
+	int timeout;        /* seconds an idle connection is kept */
+	int max_conns_per_ip;
+
+	/* [database] */
+	char *database_url; /* "sqlite:latchkey.db" */
+
+	/* [tokens] */
+	int access_lifetime;  /* minutes, 60 */
+	int refresh_lifetime; /* minutes, 43200 */
+	int code_lifetime;    /* seconds, 60 */
+	char *audience;       /* "" = the issuer */
+	char *access_alg;     /* "ES256" */
+	char *id_token_alg;   /* "RS256" */
+
+	/* [keys] */
+	int publish_delay;     /* minutes, 10 */
+	int rotate_every;      /* days, 0 = never */
+	char *signing_algs;    /* space-separated algorithms that sign: "ES256 RS256" */
+	char *master_key_file; /* "" = latchkey.key beside an SQLite database */
+
+	/* [login] */
+	int max_failures;   /* 5 */
+	int failure_window; /* minutes, 15 */
+	int session_idle;   /* minutes, 60 */
+	int session_max;    /* hours, 24 */
+
+	/* [signup] */
+	bool signup_enabled;
+	int min_password_length; /* 12 */
+
+	/* [users] */
+	char *default_domain; /* "local" */
+
+	/* [log] */
+	char *log_level;  /* debug, info, warn, error */
+	char *log_format; /* text, json */
+
+	/* [upstream.NAME] */
+	struct lk_upstream_config upstreams[LK_CONFIG_MAX_UPSTREAMS];
+	size_t nupstreams;
+
+	/* Where the file was read from ("" when none); its directory. */
+	char *file_path;
+	char *file_dir;
+};
+
+/* Fills cfg with the defaults. Release with lk_config_release. */
+enum lk_err lk_config_init(struct lk_config *cfg);
+
+/*
+ * Reads an INI file. When must_exist is false a missing file is not an error.
+ * Unknown sections or keys and bad values are LK_ECONFIG with "FILE:LINE: ..."
+ * in err. Relative paths in the file are made relative to its directory.
+ */
+enum lk_err lk_config_load_file(struct lk_config *cfg, const char *path, bool must_exist,
+				char *err, size_t errlen);
+
+/*
+ * Applies LATCHKEY_<SECTION>_<KEY> variables from envp (NULL-terminated, as
+ * environ). Variables that start with LATCHKEY_ but name no key are
+ * LK_ECONFIG, except the ones latchkey reads elsewhere (LATCHKEY_MASTER_KEY).
+ */
+enum lk_err lk_config_load_env(struct lk_config *cfg, char *const *envp, char *err,
+			       size_t errlen);
+
+/*
+ * Sets one key from a string, validating it; origin names the source for
+ * messages ("--listen"). LK_ECONFIG for an unknown key or a bad value.
+ */
+enum lk_err lk_config_set(struct lk_config *cfg, const char *section, const char *key,
+			  const char *value, const char *origin, char *err, size_t errlen);
+
+/*
+ * Derives what depends on other keys (issuer from listen and TLS, workers from
+ * the core count) and checks the combination (TLS needs both files, plain
+ * HTTP on a non-loopback address needs behind_proxy, ...).
+ */
+enum lk_err lk_config_finish(struct lk_config *cfg, char *err, size_t errlen);
+
+/*
+ * Writes the effective configuration as INI (json false) or one JSON object
+ * (json true) with secrets masked.
+ */
+enum lk_err lk_config_dump(const struct lk_config *cfg, bool json, struct lk_buf *out);
+
+/* Frees every string of cfg. */
+void lk_config_release(struct lk_config *cfg);
+
+#endif
