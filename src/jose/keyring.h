@@ -20,6 +20,9 @@
 
 #define LK_MASTER_KEY_LEN 32
 
+/* Room for a kid: an RFC 7638 SHA-256 thumbprint is 43 characters. */
+#define LK_KID_MAX 64
+
 /* The key that seals private signing keys (AES-256-GCM). */
 struct lk_master_key {
 	unsigned char k[LK_MASTER_KEY_LEN];
@@ -66,6 +69,15 @@ bool lk_alg_supported(const char *alg);
  */
 enum lk_err lk_key_generate(const char *alg, const struct lk_master_key *mk, int64_t now,
 			    int64_t activate_at, struct lk_key_record *rec);
+
+/*
+ * The RFC 7638 JWK thumbprint (SHA-256, base64url without padding) of the JWK
+ * in public_jwk_json (public or private: only the required public members,
+ * crv/kty/x/y for EC and e/kty/n for RSA, are hashed). Writes 43 characters
+ * and a NUL into out. LK_ETOOBIG above 16 KiB, LK_EPARSE for malformed JSON
+ * or a missing member, LK_EINVAL for a key type other than EC or RSA.
+ */
+enum lk_err lk_jwk_thumbprint(const char *public_jwk_json, char out[LK_KID_MAX]);
 
 enum lk_key_state { LK_KEY_NEXT, LK_KEY_ACTIVE, LK_KEY_RETIRED, LK_KEY_EXPIRED };
 

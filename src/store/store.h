@@ -39,6 +39,20 @@ struct lk_key_record {
 	int64_t expire_at;
 };
 
+/*
+ * Limits on what a key record may hold; lk_store_key_insert refuses a longer
+ * field with LK_ETOOBIG. An RFC 7638 thumbprint is 43 characters, an RSA-8192
+ * private JWK about 6.5 KiB, so these leave room without being unbounded.
+ */
+#define LK_KEY_KID_MAX 128
+#define LK_KEY_ALG_MAX 16
+#define LK_KEY_JWK_MAX 16384
+#define LK_KEY_SEALED_MAX 16384
+/* The most rows lk_store_key_list returns before failing with LK_ETOOMANY. */
+#define LK_KEY_LIST_MAX 4096
+/* The longest database URL lk_store_open accepts (LK_ETOOBIG beyond). */
+#define LK_STORE_URL_MAX 4096
+
 /* Frees the members of a record (zeroing the sealed key), not the struct. */
 void lk_key_record_release(struct lk_key_record *r);
 

@@ -1,0 +1,98 @@
+/*
+ * What every command of the latchkey binary shares: the configuration being
+ * assembled (defaults < file < environment < flags), exit statuses, option
+ * parsing conventions, opening the database and the master key.
+ */
+#ifndef LK_APP_CLI_H
+#define LK_APP_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "config/config.h"
+#include "jose/keyring.h"
+#include "store/store.h"
+
+/* DESIGN §6: 0 success, 1 invalid input (nothing changed), 2 usage error. */
+#define LK_EXIT_OK 0
+#define LK_EXIT_INVALID 1
+#define LK_EXIT_USAGE 2
+
+struct lk_cli {
+	struct lk_config cfg;
+	bool finished; /* lk_cli_finish ran */
+	const char *command; /* "serve", "key rotate", ... for messages */
+};
+
+/* A command: parses argv (argv[0] is the command's last word). */
+typedef int (*lk_cmd_fn)(struct lk_cli *cli, int argc, char **argv);
+
+struct lk_command {
+	const char *name;    /* "serve", "key list" */
+	lk_cmd_fn fn;
+	const char *summary; /* one line for `latchkey --help` */
+};
+
+/*
+ * Applies one flag value to the configuration; on a bad value prints the
+ * reason and returns LK_EXIT_INVALID, else LK_EXIT_OK.
+ */
+int lk_cli_set(struct lk_cli *cli, const char *section, const char *key, const char *value,
+	       const char *flag);
+
+/*
+ * Derives and checks the configuration and sets up logging. Returns
+ * LK_EXIT_OK or LK_EXIT_INVALID (the reason printed).
+ */
+int lk_cli_finish(struct lk_cli *cli);
+
+/*
+ * Prints "latchkey CMD: MESSAGE" and a pointer to --help on stderr; returns
+ * LK_EXIT_USAGE.
+ */
+int lk_cli_usage(const struct lk_cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Prints "latchkey CMD: MESSAGE" on stderr; returns LK_EXIT_INVALID. */
+int lk_cli_fail(const struct lk_cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Prints "latchkey: warning: MESSAGE" on stderr. */
+void lk_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Opens the configured database and applies any missing migration. Prints the
+ * reason on failure.
+ */
+enum lk_err lk_cli_open_store(struct lk_cli *cli, struct lk_store **out);
+
+/*
+ * Loads the master key (LATCHKEY_MASTER_KEY, else the key file: [keys]
+ * master_key_file / --master-key-file, else latchkey.key beside an SQLite
+ * database), creating the file when create is true. With PostgreSQL a key
+ * must be given explicitly. Prints the reason on failure.
+ */
+enum lk_err lk_cli_master_key(struct lk_cli *cli, bool create, struct lk_master_key *out);
+
+/*
+ * Prints a JSON value (a json_t *, type-erased) on stdout followed by a
+ * newline, then releases it.
+ */
+void lk_cli_print_json(void *value);
+
+/*
+ * getopt_long over a command's arguments, with the conventions of every
+ * command: --help (option 'h') prints help and stops with exit 0; an unknown
+ * option or a missing value stops with a usage error (exit 2). Returns the
+ * option character, -1 at the end of the options, or LK_CLI_STOP with *rc set.
+ * Set optind = 0 before the first call for an argv (glibc then starts over).
+ */
+#define LK_CLI_STOP (-2)
+struct option;
+int lk_cli_getopt(struct lk_cli *cli, int argc, char **argv, const struct option *opts,
+		  const char *help, int *rc);
+
+/* True when argv holds --help or -h before any "--". */
+bool lk_cli_wants_help(int argc, char **argv);
+
+#endif

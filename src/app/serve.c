@@ -1,0 +1,311 @@
+/*
+ * latchkey serve: prepare the database and keys, start the HTTP workers, keep
+ * caches in step with the database, stop cleanly on SIGTERM or SIGINT.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app/commands.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/secure.h"
+#include "endpoints/context.h"
+#include "endpoints/endpoints.h"
+#include "http/http.h"
+#include "oauth/signing_keys.h"
+
+static const char serve_help[] =
+	"usage: latchkey serve [--listen ADDR:PORT] [--issuer URL]\n"
+	"                      [--tls-cert FILE --tls-key FILE] [--behind-proxy]\n"
+	"                      [--workers N]\n"
+	"\n"
+	"Runs the authorization server. The default listen address is\n"
+	"127.0.0.1:8080 and the default issuer http(s)://LISTEN. Plain HTTP is\n"
+	"allowed only on a loopback address or with --behind-proxy (a TLS-ending\n"
+	"proxy in front). On an empty database, serve creates the schema and the\n"
+	"signing keys.\n";
+
+/* How often running servers look for changes made by the CLI or by peers. */
+#define REFRESH_MS 1000
+
+struct refresher {
+	struct lk_ctx *ctx;
+	struct lk_config *cfg;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+	int64_t seq;         /* the change counter the caches reflect */
+	int64_t next_change; /* when a key changes state by itself */
+	int64_t last_housekeeping;
+};
+
+/* Rebuilds the keyring from the database. */
+static void reload_keys(struct refresher *r, struct lk_store *s, int64_t now)
+{
+	struct lk_keyring *kr = NULL;
+	enum lk_err err = lk_signing_keys_load(s, &r->ctx->mk, now, &kr);
+
+	if (err) {
+		lk_error("cannot reload the signing keys: %s", lk_err_str(err));
+		return;
+	}
+	r->next_change = lk_keyring_next_change(kr);
+	lk_ctx_set_keyring(r->ctx, kr);
+	lk_debug("signing keys reloaded");
+}
+
+/* One pass: notice changes, run automatic rotation and clean-up. */
+static void refresh_once(struct refresher *r, struct lk_store *s)
+{
+	int64_t now = lk_now(), seq = 0;
+	int rotated = 0, deleted = 0;
+
+	if (now - r->last_housekeeping >= 60) {
+		r->last_housekeeping = now;
+		if (lk_signing_keys_auto_rotate(s, &r->ctx->mk, r->cfg, now, &rotated) != LK_OK)
+			lk_warn("automatic key rotation failed");
+		if (rotated)
+			lk_info("rotated %d signing key(s) ([keys] rotate_every)", rotated);
+		if (lk_store_key_delete_expired(s, now, &deleted) == LK_OK && deleted)
+			lk_info("deleted %d expired signing key(s)", deleted);
+	}
+	if (lk_store_change_seq(s, &seq) != LK_OK) {
+		lk_warn("cannot read the change counter");
+		return;
+	}
+	if (seq != r->seq || (r->next_change && now >= r->next_change)) {
+		r->seq = seq;
+		reload_keys(r, s, now);
+	}
+}
+
+static void *refresher_main(void *arg)
+{
+	struct refresher *r = arg;
+	struct lk_store *s = NULL;
+	struct timespec deadline;
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->stop) {
+		pthread_mutex_unlock(&r->lock);
+		if (!s && lk_store_open(r->cfg->database_url, &s) != LK_OK)
+			s = NULL;
+		if (s)
+			refresh_once(r, s);
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_nsec += (long)REFRESH_MS * 1000000L;
+		deadline.tv_sec += deadline.tv_nsec / 1000000000L;
+		deadline.tv_nsec %= 1000000000L;
+		pthread_mutex_lock(&r->lock);
+		if (!r->stop)
+			pthread_cond_timedwait(&r->cond, &r->lock, &deadline);
+	}
+	pthread_mutex_unlock(&r->lock);
+	lk_store_close(s);
+	return NULL;
+}
+
+/* Reads a whole PEM file (at most 1 MiB) into a NUL-terminated string. */
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	struct lk_buf b;
+	char chunk[4096];
+	size_t n;
+
+	if (!f)
+		return NULL;
+	lk_buf_init(&b, 1 << 20);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (lk_buf_add(&b, chunk, n) != LK_OK) {
+			lk_buf_wipe(&b);
+			fclose(f);
+			return NULL;
+		}
+	}
+	lk_wipe(chunk, sizeof(chunk));
+	fclose(f);
+	if (!b.data)
+		lk_buf_addstr(&b, "");
+	return lk_buf_detach(&b, NULL);
+}
+
+static int parse_flags(struct lk_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"listen", required_argument, NULL, 'l'},
+		{"issuer", required_argument, NULL, 'i'},
+		{"tls-cert", required_argument, NULL, 'c'},
+		{"tls-key", required_argument, NULL, 'k'},
+		{"behind-proxy", no_argument, NULL, 'p'},
+		{"workers", required_argument, NULL, 'w'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c, rc = LK_EXIT_OK;
+
+	optind = 0;
+	while ((c = lk_cli_getopt(cli, argc, argv, opts, serve_help, &rc)) != -1) {
+		if (c == LK_CLI_STOP)
+			return rc == LK_EXIT_OK ? -1 : rc;
+		switch (c) {
+		case 'l': rc = lk_cli_set(cli, "server", "listen", optarg, "--listen"); break;
+		case 'i': rc = lk_cli_set(cli, "server", "issuer", optarg, "--issuer"); break;
+		case 'c': rc = lk_cli_set(cli, "server", "tls_cert", optarg, "--tls-cert"); break;
+		case 'k': rc = lk_cli_set(cli, "server", "tls_key", optarg, "--tls-key"); break;
+		case 'p':
+			rc = lk_cli_set(cli, "server", "behind_proxy", "true", "--behind-proxy");
+			break;
+		default: rc = lk_cli_set(cli, "server", "workers", optarg, "--workers"); break;
+		}
+		if (rc)
+			return rc;
+	}
+	if (optind < argc)
+		return lk_cli_usage(cli, "unexpected argument '%s'", argv[optind]);
+	return lk_cli_finish(cli);
+}
+
+/* Database, master key, signing keys: everything before the first request. */
+static int prepare(struct lk_cli *cli, struct lk_ctx *ctx, struct refresher *r)
+{
+	struct lk_store *s = NULL;
+	struct lk_master_key mk;
+	struct lk_keyring *kr = NULL;
+	enum lk_err err;
+	int created = 0, rc = LK_EXIT_INVALID;
+
+	if (lk_cli_open_store(cli, &s))
+		return LK_EXIT_INVALID;
+	if (lk_cli_master_key(cli, true, &mk))
+		goto out_store;
+	err = lk_signing_keys_ensure(s, &mk, &cli->cfg, lk_now(), &created);
+	if (!err)
+		err = lk_store_change_seq(s, &r->seq);
+	if (!err)
+		err = lk_signing_keys_load(s, &mk, lk_now(), &kr);
+	if (err == LK_EKEY) {
+		lk_cli_fail(cli, "the master key does not open the signing keys in this database");
+		goto out_key;
+	}
+	if (err) {
+		lk_cli_fail(cli, "cannot prepare the signing keys: %s", lk_err_str(err));
+		goto out_key;
+	}
+	if (created)
+		lk_info("created %d signing key(s)", created);
+	err = lk_ctx_init(ctx, &cli->cfg, &mk);
+	if (err) {
+		lk_keyring_unref(kr);
+		lk_cli_fail(cli, "cannot start: %s", lk_err_str(err));
+		goto out_key;
+	}
+	r->next_change = lk_keyring_next_change(kr);
+	lk_ctx_set_keyring(ctx, kr);
+	rc = LK_EXIT_OK;
+out_key:
+	lk_master_key_wipe(&mk);
+out_store:
+	lk_store_close(s);
+	return rc;
+}
+
+static int run(struct lk_cli *cli, struct lk_ctx *ctx, struct refresher *r)
+{
+	const struct lk_config *cfg = &cli->cfg;
+	struct lk_http_options opt = {0};
+	struct lk_http_server *srv = NULL;
+	char *cert = NULL, *key = NULL;
+	sigset_t sigs;
+	int sig = 0, rc = LK_EXIT_INVALID;
+
+	if (*cfg->tls_cert) {
+		cert = read_file(cfg->tls_cert);
+		key = read_file(cfg->tls_key);
+		if (!cert || !key) {
+			lk_cli_fail(cli, "cannot read --tls-cert or --tls-key");
+			goto out;
+		}
+	}
+	opt.listen = cfg->listen;
+	opt.workers = cfg->workers;
+	opt.slow_threads = cfg->slow_threads;
+	opt.tls_cert_pem = cert;
+	opt.tls_key_pem = key;
+	opt.behind_proxy = cfg->behind_proxy;
+	opt.max_body = (size_t)cfg->max_body;
+	opt.max_header = (size_t)cfg->max_header;
+	opt.max_params = (size_t)cfg->max_params;
+	opt.timeout_seconds = (unsigned)cfg->timeout;
+	opt.max_conns_per_ip = (unsigned)cfg->max_conns_per_ip;
+	opt.routes = lk_routes(&opt.nroutes);
+	opt.not_found = lk_ep_not_found;
+	opt.ctx = ctx;
+
+	/*
+	 * Block the stop signals before any thread starts, so every thread
+	 * inherits the mask and only sigwait below receives them.
+	 */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (lk_http_server_start(&opt, &srv) != LK_OK) {
+		lk_cli_fail(cli, "cannot listen on %s", cfg->listen);
+		goto out;
+	}
+	r->ctx = ctx;
+	r->cfg = &cli->cfg;
+	if (pthread_create(&r->thread, NULL, refresher_main, r) != 0) {
+		lk_http_server_stop(srv);
+		lk_cli_fail(cli, "cannot start the refresher thread");
+		goto out;
+	}
+	lk_info("latchkey listening on %s (issuer %s, %d workers)", cfg->listen, cfg->issuer,
+		cfg->workers);
+	while (sigwait(&sigs, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
+		;
+	lk_info("stopping (%s)", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	pthread_mutex_lock(&r->lock);
+	r->stop = true;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->thread, NULL);
+	lk_http_server_stop(srv);
+	lk_info("stopped");
+	rc = LK_EXIT_OK;
+out:
+	lk_free_secret(key);
+	free(cert);
+	return rc;
+}
+
+int lk_cmd_serve(struct lk_cli *cli, int argc, char **argv)
+{
+	struct lk_ctx ctx;
+	struct refresher r = {0};
+	int rc;
+
+	rc = parse_flags(cli, argc, argv);
+	if (rc)
+		return rc < 0 ? LK_EXIT_OK : rc;
+	pthread_mutex_init(&r.lock, NULL);
+	pthread_cond_init(&r.cond, NULL);
+	rc = prepare(cli, &ctx, &r);
+	if (!rc) {
+		rc = run(cli, &ctx, &r);
+		lk_ctx_release(&ctx);
+	}
+	pthread_cond_destroy(&r.cond);
+	pthread_mutex_destroy(&r.lock);
+	return rc;
+}

@@ -1,0 +1,93 @@
+#include "endpoints/context.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "endpoints/endpoints.h"
+
+/* The URL of the store, for the thread-exit destructor: set once at init. */
+static void close_store(void *p)
+{
+	lk_store_close(p);
+}
+
+enum lk_err lk_ctx_init(struct lk_ctx *ctx, const struct lk_config *cfg,
+			const struct lk_master_key *mk)
+{
+	enum lk_err err;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->cfg = cfg;
+	ctx->mk = *mk;
+	if (pthread_mutex_init(&ctx->lock, NULL) != 0)
+		return LK_EINTERNAL;
+	if (pthread_key_create(&ctx->store_key, close_store) != 0) {
+		pthread_mutex_destroy(&ctx->lock);
+		return LK_EINTERNAL;
+	}
+	err = lk_discovery_build(cfg, &ctx->discovery);
+	if (err) {
+		pthread_key_delete(ctx->store_key);
+		pthread_mutex_destroy(&ctx->lock);
+	}
+	return err;
+}
+
+void lk_ctx_release(struct lk_ctx *ctx)
+{
+	struct lk_store *s = pthread_getspecific(ctx->store_key);
+
+	/* Threads that exited closed their own connection; close ours. */
+	if (s) {
+		pthread_setspecific(ctx->store_key, NULL);
+		lk_store_close(s);
+	}
+	pthread_key_delete(ctx->store_key);
+	lk_keyring_unref(ctx->keyring);
+	ctx->keyring = NULL;
+	pthread_mutex_destroy(&ctx->lock);
+	free(ctx->discovery);
+	ctx->discovery = NULL;
+	lk_master_key_wipe(&ctx->mk);
+}
+
+struct lk_store *lk_ctx_store(struct lk_ctx *ctx)
+{
+	struct lk_store *s = pthread_getspecific(ctx->store_key);
+	enum lk_err err;
+
+	if (s)
+		return s;
+	err = lk_store_open(ctx->cfg->database_url, &s);
+	if (err) {
+		lk_error("cannot open the database: %s", lk_err_str(err));
+		return NULL;
+	}
+	if (pthread_setspecific(ctx->store_key, s) != 0) {
+		lk_store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+struct lk_keyring *lk_ctx_keyring(struct lk_ctx *ctx)
+{
+	struct lk_keyring *kr;
+
+	pthread_mutex_lock(&ctx->lock);
+	kr = ctx->keyring ? lk_keyring_ref(ctx->keyring) : NULL;
+	pthread_mutex_unlock(&ctx->lock);
+	return kr;
+}
+
+void lk_ctx_set_keyring(struct lk_ctx *ctx, struct lk_keyring *kr)
+{
+	struct lk_keyring *old;
+
+	pthread_mutex_lock(&ctx->lock);
+	old = ctx->keyring;
+	ctx->keyring = kr;
+	pthread_mutex_unlock(&ctx->lock);
+	lk_keyring_unref(old);
+}

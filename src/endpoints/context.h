@@ -1,0 +1,48 @@
+/*
+ * The state every endpoint reads while the server runs: the configuration,
+ * the master key, the current keyring snapshot, cached documents, and one
+ * database connection per thread. Owned by the serve command; handlers get it
+ * as their ctx pointer.
+ */
+#ifndef LK_ENDPOINTS_CONTEXT_H
+#define LK_ENDPOINTS_CONTEXT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "jose/keyring.h"
+#include "store/store.h"
+
+struct lk_ctx {
+	const struct lk_config *cfg;   /* borrowed; outlives the context */
+	struct lk_master_key mk;
+	pthread_mutex_t lock;          /* guards keyring */
+	struct lk_keyring *keyring;    /* current snapshot; one reference */
+	char *discovery;               /* the metadata document, built once */
+	pthread_key_t store_key;       /* this thread's struct lk_store * */
+};
+
+/*
+ * Prepares a context: copies the master key, builds the discovery document.
+ * The keyring is set later with lk_ctx_set_keyring. Free with lk_ctx_release.
+ */
+enum lk_err lk_ctx_init(struct lk_ctx *ctx, const struct lk_config *cfg,
+			const struct lk_master_key *mk);
+
+/* Frees what the context holds, zeroing the master key. */
+void lk_ctx_release(struct lk_ctx *ctx);
+
+/*
+ * This thread's database connection, opened on first use and closed when the
+ * thread exits. NULL (logged) when the database cannot be opened.
+ */
+struct lk_store *lk_ctx_store(struct lk_ctx *ctx);
+
+/* The current keyring with a reference the caller must drop (unref). */
+struct lk_keyring *lk_ctx_keyring(struct lk_ctx *ctx);
+
+/* Swaps in a new keyring, taking over the caller's reference. */
+void lk_ctx_set_keyring(struct lk_ctx *ctx, struct lk_keyring *kr);
+
+#endif

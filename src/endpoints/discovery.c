@@ -1,0 +1,82 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "endpoints/context.h"
+#include "endpoints/endpoints.h"
+#include "oauth/params.h"
+
+/*
+ * The metadata document advertises only what works. Each capability adds its
+ * members here as it lands: the authorization, token, introspection,
+ * revocation, userinfo and registration endpoints, grant types, client
+ * authentication methods, response types and modes, PKCE methods, scopes and
+ * claims.
+ */
+
+static json_t *endpoint_url(const struct lk_config *cfg, const char *path)
+{
+	size_t n = strlen(cfg->issuer) + strlen(path) + 1;
+	char *url = malloc(n);
+	json_t *v;
+
+	if (!url)
+		return NULL;
+	snprintf(url, n, "%s%s", cfg->issuer, path);
+	v = json_string(url);
+	free(url);
+	return v;
+}
+
+/* A JSON array of the words of a space-separated list. */
+static json_t *word_array(const char *list)
+{
+	json_t *a = json_array();
+	const char *p = list;
+
+	while (a && *p) {
+		size_t n;
+
+		while (*p == ' ')
+			p++;
+		n = strcspn(p, " ");
+		if (n)
+			json_array_append_new(a, json_stringn(p, n));
+		p += n;
+	}
+	return a;
+}
+
+enum lk_err lk_discovery_build(const struct lk_config *cfg, char **out)
+{
+	json_t *doc = json_object();
+	char *s = NULL;
+
+	if (!doc)
+		return LK_ENOMEM;
+	json_object_set_new(doc, LK_MD_ISSUER, json_string(cfg->issuer));
+	json_object_set_new(doc, LK_MD_JWKS_URI, endpoint_url(cfg, LK_PATH_JWKS));
+	/* OpenID Connect Discovery §3: subjects are the same for every client. */
+	json_object_set_new(doc, LK_MD_SUBJECT_TYPES_SUPPORTED, json_pack("[s]", "public"));
+	json_object_set_new(doc, LK_MD_ID_TOKEN_SIGNING_ALGS, word_array(cfg->signing_algs));
+	s = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	if (!s)
+		return LK_ENOMEM;
+	*out = s;
+	return LK_OK;
+}
+
+/*
+ * GET /.well-known/openid-configuration and
+ * GET /.well-known/oauth-authorization-server (RFC 8414 §3): one document
+ * serves both, as RFC 8414 §5 allows.
+ */
+void lk_ep_discovery(void *ctx, struct lk_request *req, struct lk_response *res)
+{
+	struct lk_ctx *c = ctx;
+
+	lk_res_json(res, 200, c->discovery);
+	lk_res_header(res, "Cache-Control", "public, max-age=300");
+}

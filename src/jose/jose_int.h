@@ -1,0 +1,82 @@
+/*
+ * Internals shared by the files of src/jose/: the table of signing
+ * algorithms, the JWK helpers that decide what is published, and the layout
+ * of a keyring. Nothing outside src/jose/ includes this header.
+ */
+#ifndef LK_JOSE_JOSE_INT_H
+#define LK_JOSE_JOSE_INT_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <cjose/jwk.h>
+#include <jansson.h>
+
+#include "core/err.h"
+#include "jose/keyring.h"
+
+/* JWK member names (RFC 7517 §4, RFC 7518 §6). */
+#define JWK_KTY "kty"
+#define JWK_CRV "crv"
+#define JWK_X "x"
+#define JWK_Y "y"
+#define JWK_N "n"
+#define JWK_E "e"
+#define JWK_KID "kid"
+#define JWK_USE "use"
+#define JWK_ALG "alg"
+#define JWK_USE_SIG "sig"
+#define JWK_KTY_EC "EC"
+#define JWK_KTY_RSA "RSA"
+#define JWK_CRV_P256 "P-256"
+#define JWKS_KEYS "keys"
+
+/* JOSE header parameter names (RFC 7515 §4.1). */
+#define JOSE_HDR_TYP "typ"
+
+/* The largest JWK text (public or private) accepted anywhere in src/jose/. */
+#define LK_JWK_MAX 16384
+
+/* The algorithms latchkey signs with, in the order the JWKS lists them. */
+enum lk_alg_id { LK_ALG_ES256, LK_ALG_RS256, LK_ALG_PS256, LK_ALG__COUNT };
+
+/* The index of alg in the table, or -1 when latchkey does not sign with it. */
+int lk_alg_index(const char *alg);
+
+/* The name ("ES256") and the JWK key type ("EC") of an algorithm index. */
+const char *lk_alg_name(int idx);
+const char *lk_alg_kty(int idx);
+
+/*
+ * The RFC 7638 thumbprint of a parsed JWK (public or private: only the
+ * required public members are hashed) into out. LK_EINVAL for a key type
+ * other than EC or RSA, LK_EPARSE when a required member is missing or not a
+ * string.
+ */
+enum lk_err lk_jwk_thumbprint_obj(const json_t *jwk, char out[LK_KID_MAX]);
+
+/*
+ * Builds the published form of a JWK: the public members of its key type
+ * (kty, crv, x, y or kty, n, e) copied from jwk, then kid, "use":"sig" and
+ * alg. Private members are never copied, whatever jwk holds. *out is a new
+ * reference. LK_EPARSE when a member is missing, LK_ENOMEM.
+ */
+enum lk_err lk_jwk_public_obj(const json_t *jwk, const char *kid, const char *alg,
+			      json_t **out);
+
+/* The key of one algorithm that signs in a keyring snapshot. */
+struct lk_signer {
+	cjose_jwk_t *jwk; /* NULL when no active key has this algorithm */
+	char kid[LK_KID_MAX];
+};
+
+/* Immutable after lk_keyring_build, apart from the reference count. */
+struct lk_keyring {
+	atomic_uint refs;
+	int64_t next_change;
+	char *jwks;
+	size_t jwks_len;
+	struct lk_signer signers[LK_ALG__COUNT];
+};
+
+#endif
