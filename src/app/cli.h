@@ -95,4 +95,45 @@ int lk_cli_getopt(struct lk_cli *cli, int argc, char **argv, const struct option
 /* True when argv holds --help or -h before any "--". */
 bool lk_cli_wants_help(int argc, char **argv);
 
+/* ---- The registry commands (app, user, scope, audit): cli_registry.c ---- */
+
+struct lk_registry;
+
+/*
+ * Finishes the configuration (lk_cli_finish), opens and migrates the database
+ * (lk_cli_open_store) and fills r for the registry service: the store, the
+ * configuration, the actor "cli:" + the operating system user name ("cli:uid-N"
+ * when the uid has no name) and the current time. On success *store is open
+ * and the caller closes it with lk_store_close; r->actor points to static
+ * storage. On failure the reason has been printed and nothing is written.
+ */
+enum lk_err lk_cli_registry(struct lk_cli *cli, struct lk_store **store, struct lk_registry *r);
+
+/*
+ * Prints the service's message (r->err, else the error's name) and returns
+ * LK_EXIT_INVALID: every refusal of the registry is invalid input.
+ */
+int lk_cli_registry_fail(const struct lk_cli *cli, const struct lk_registry *r, enum lk_err err);
+
+/* Prints each line of r->warn as "latchkey: warning: LINE" on stderr. */
+void lk_cli_registry_warn(const struct lk_registry *r);
+
+/*
+ * lk_cli_getopt for commands with positional arguments (APP, USER, NAME),
+ * which may come before, between or after the options; after "--" everything
+ * is positional. The arguments are stored in pos, *npos counting them (set it
+ * to 0 and optind to 0 before the first call); more than max is a usage
+ * error. Returns the option character, -1 at the end, or LK_CLI_STOP with *rc
+ * set (--help, a usage error, or --help given as an option's value).
+ */
+int lk_cli_getopt_pos(struct lk_cli *cli, int argc, char **argv, const struct option *opts,
+		      const char *help, const char **pos, int max, int *npos, int *rc);
+
+/*
+ * Prints a JSON value like lk_cli_print_json, then wipes the printed text and
+ * the string member `member` (a secret or password shown once) and releases
+ * the value.
+ */
+void lk_cli_print_json_secret(void *value, const char *member);
+
 #endif

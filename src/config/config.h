@@ -77,6 +77,9 @@ struct lk_config {
 
 	/* [users] */
 	char *default_domain; /* "local" */
+	int password_memory_kib;  /* Argon2id m, KiB: 19456 */
+	int password_iterations;  /* Argon2id t: 2 */
+	int password_parallelism; /* Argon2id p: 1 */
 
 	/* [log] */
 	char *log_level;  /* debug, info, warn, error */
@@ -98,39 +101,69 @@ enum lk_err lk_config_init(struct lk_config *cfg);
  * Reads an INI file. When must_exist is false a missing file is not an error.
  * Unknown sections or keys and bad values are LK_ECONFIG with "FILE:LINE: ..."
  * in err. Relative paths in the file are made relative to its directory.
+ * Comments are whole lines starting with '#' or ';' (a ';' after a value is
+ * part of the value); a key given twice keeps the later value; a section given
+ * twice is one section. Files are at most 1 MiB, lines at most 8000 bytes,
+ * values at most 4096 bytes. cfg is unchanged on error.
  */
 enum lk_err lk_config_load_file(struct lk_config *cfg, const char *path, bool must_exist,
 				char *err, size_t errlen);
 
 /*
+ * Reads INI text held in memory (len bytes, no NUL needed) as if it were the
+ * file path: messages say "PATH:LINE: ..." and relative paths are made
+ * relative to the directory of path. Same errors as lk_config_load_file; cfg
+ * is unchanged on error. Used by lk_config_load_file and by the fuzz target.
+ */
+enum lk_err lk_config_load_buffer(struct lk_config *cfg, const char *data, size_t len,
+				  const char *path, char *err, size_t errlen);
+
+/*
  * Applies LATCHKEY_<SECTION>_<KEY> variables from envp (NULL-terminated, as
- * environ). Variables that start with LATCHKEY_ but name no key are
- * LK_ECONFIG, except the ones latchkey reads elsewhere (LATCHKEY_MASTER_KEY).
+ * environ), and LATCHKEY_UPSTREAM_<NAME>_<KEY> for [upstream.NAME] (NAME is
+ * lower-cased). Variables that start with LATCHKEY_ but name no key are
+ * LK_ECONFIG, except the ones latchkey reads elsewhere (LATCHKEY_MASTER_KEY)
+ * and those of its build and test tooling (LATCHKEY_BIN, LATCHKEY_TEST_DB_URL,
+ * LATCHKEY_EXTRA_DEBS). Relative paths are left as given (relative to the current directory). err
+ * says "VARIABLE: reason"; cfg is unchanged on error.
  */
 enum lk_err lk_config_load_env(struct lk_config *cfg, char *const *envp, char *err,
 			       size_t errlen);
 
 /*
  * Sets one key from a string, validating it; origin names the source for
- * messages ("--listen"). LK_ECONFIG for an unknown key or a bad value.
+ * messages ("--listen: expected HOST:PORT"; NULL: "[section] key: ...").
+ * section is "server", ... or "upstream.NAME", which is added when absent.
+ * LK_ECONFIG for an unknown key or a bad value, LK_EINVAL for a NULL
+ * argument; cfg is unchanged on error.
  */
 enum lk_err lk_config_set(struct lk_config *cfg, const char *section, const char *key,
 			  const char *value, const char *origin, char *err, size_t errlen);
 
 /*
  * Derives what depends on other keys (issuer from listen and TLS, workers from
- * the core count) and checks the combination (TLS needs both files, plain
- * HTTP on a non-loopback address needs behind_proxy, ...).
+ * the core count, an upstream's empty display_name from its NAME) and checks
+ * the combination (TLS needs both files, readable; plain HTTP on a
+ * non-loopback address needs behind_proxy; access_alg and id_token_alg are
+ * among signing_algs; every upstream has issuer and client_id). A given
+ * issuer loses one trailing '/'. LK_ECONFIG with the reason in err; cfg is
+ * unchanged on error.
  */
 enum lk_err lk_config_finish(struct lk_config *cfg, char *err, size_t errlen);
 
 /*
- * Writes the effective configuration as INI (json false) or one JSON object
- * (json true) with secrets masked.
+ * Appends the effective configuration to out as INI that lk_config_load_file
+ * reads back (json false) or as one JSON object (json true): {"server": {...},
+ * ..., "upstream": {"NAME": {...}}}, numbers and booleans typed. Secrets and
+ * the password of a database URL are masked as "********". LK_ETOOBIG when
+ * out's maximum is reached, LK_ENOMEM; out is unchanged on error.
  */
 enum lk_err lk_config_dump(const struct lk_config *cfg, bool json, struct lk_buf *out);
 
-/* Frees every string of cfg. */
+/*
+ * Frees every string of cfg, zeroing it first (values may be secrets), and
+ * leaves them NULL, so that a second call does nothing.
+ */
 void lk_config_release(struct lk_config *cfg);
 
 #endif

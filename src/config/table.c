@@ -64,16 +64,29 @@ static const char *check_domain(char *value)
 #define OFF(field) offsetof(struct lk_config, field)
 #define UOFF(field) offsetof(struct lk_upstream_config, field)
 
-#define KEY(sec, key, typ, off, dflt, hlp)                                                     \
-	.section = (sec), .name = (key), .type = (typ), .offset = (off), .def = (dflt),        \
+#define KEY(sec, key, typ, off, dflt, hlp)                                                         \
+	.section = (sec), .name = (key), .type = (typ), .offset = (off), .def = (dflt),            \
 	.help = (hlp)
-#define STR(sec, key, field, dflt, hlp) {KEY(sec, key, LK_CFG_STR, OFF(field), dflt, hlp)}
-#define PATH(sec, key, field, hlp) {KEY(sec, key, LK_CFG_PATH, OFF(field), "", hlp)}
-#define INT(sec, key, field, dflt, lo, hi, hlp)                                                \
-	{KEY(sec, key, LK_CFG_INT, OFF(field), dflt, hlp), .min = (lo), .max = (hi)}
-#define BOOL(sec, key, field, dflt, hlp) {KEY(sec, key, LK_CFG_BOOL, OFF(field), dflt, hlp)}
-#define ENUM(sec, key, field, dflt, vals, hlp)                                                 \
-	{KEY(sec, key, LK_CFG_ENUM, OFF(field), dflt, hlp), .values = (vals)}
+#define STR(sec, key, field, dflt, hlp)                                                            \
+	{                                                                                          \
+		KEY(sec, key, LK_CFG_STR, OFF(field), dflt, hlp)                                   \
+	}
+#define PATH(sec, key, field, hlp)                                                                 \
+	{                                                                                          \
+		KEY(sec, key, LK_CFG_PATH, OFF(field), "", hlp)                                    \
+	}
+#define INT(sec, key, field, dflt, lo, hi, hlp)                                                    \
+	{                                                                                          \
+		KEY(sec, key, LK_CFG_INT, OFF(field), dflt, hlp), .min = (lo), .max = (hi)         \
+	}
+#define BOOL(sec, key, field, dflt, hlp)                                                           \
+	{                                                                                          \
+		KEY(sec, key, LK_CFG_BOOL, OFF(field), dflt, hlp)                                  \
+	}
+#define ENUM(sec, key, field, dflt, vals, hlp)                                                     \
+	{                                                                                          \
+		KEY(sec, key, LK_CFG_ENUM, OFF(field), dflt, hlp), .values = (vals)                \
+	}
 
 const struct lk_config_key lk_config_keys[] = {
 	{KEY("server", "listen", LK_CFG_STR, OFF(listen), "127.0.0.1:8080",
@@ -145,6 +158,12 @@ const struct lk_config_key lk_config_keys[] = {
 	{KEY("users", "default_domain", LK_CFG_STR, OFF(default_domain), "local",
 	     "Domain of a user name given without DOMAIN\\."),
 	 .check = check_domain},
+	INT("users", "password_memory_kib", password_memory_kib, "19456", 8, 4194304,
+	    "Argon2id memory per password hash, in KiB (OWASP: 19456)."),
+	INT("users", "password_iterations", password_iterations, "2", 1, 100,
+	    "Argon2id passes over the memory (OWASP: 2)."),
+	INT("users", "password_parallelism", password_parallelism, "1", 1, 64,
+	    "Argon2id lanes (OWASP: 1)."),
 
 	ENUM("log", "level", log_level, "info", log_levels, "debug, info, warn or error."),
 	ENUM("log", "format", log_format, "text", log_formats, "text or json."),
@@ -167,9 +186,8 @@ const struct lk_config_key lk_config_upstream_keys[] = {
 	/* The default display name is the section's NAME, set when it is added. */
 	{KEY(LK_CONFIG_UPSTREAM, "display_name", LK_CFG_STR, UOFF(display_name), NULL,
 	     "Shown as \"Sign in with DISPLAY_NAME\"; empty: NAME.")},
-	{KEY(LK_CONFIG_UPSTREAM, "link_verified_email", LK_CFG_BOOL,
-	     UOFF(link_verified_email), "false",
-	     "Link to an existing user whose email the upstream says is verified.")},
+	{KEY(LK_CONFIG_UPSTREAM, "link_verified_email", LK_CFG_BOOL, UOFF(link_verified_email),
+	     "false", "Link to an existing user whose email the upstream says is verified.")},
 };
 
 const size_t lk_config_upstream_nkeys =

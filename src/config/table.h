@@ -51,7 +51,7 @@ struct lk_config_key {
 	enum lk_config_type type;
 	size_t offset;
 	const char *def; /* the default as text, parsed like any value; NULL: see the key */
-	int min, max;    /* LK_CFG_INT bounds, inclusive */
+	int min, max;	 /* LK_CFG_INT bounds, inclusive */
 	const char *const *values; /* LK_CFG_ENUM: the allowed values, NULL-terminated */
 	/*
 	 * Extra validation of a trimmed copy of the value, which it may
@@ -108,6 +108,18 @@ const char *lk_config_check_url(const char *url, bool https_only);
  */
 enum lk_err lk_config_apply(void *base, const struct lk_config_key *key, const char *value,
 			    const char *dir, char *why, size_t whylen);
+
+/*
+ * Finds what a key of section fills: cfg itself for a fixed section, or the
+ * upstream of "upstream.NAME", which is added (with its defaults) when absent
+ * and *added set. With name NULL only the section is resolved and *key is
+ * untouched. LK_ECONFIG with the reason in why for an unknown section or key,
+ * a bad upstream name or too many upstreams; LK_ENOMEM. Nothing is added on
+ * error.
+ */
+enum lk_err lk_config_target(struct lk_config *cfg, const char *section, const char *name,
+			     void **base, const struct lk_config_key **key, bool *added, char *why,
+			     size_t whylen);
 
 /*
  * The upstream called name in cfg, or NULL. The pointer stays valid until

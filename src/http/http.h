@@ -27,6 +27,16 @@
 #define LK_HTTP_MAX_RESPONSE_HEADERS 24
 /* Each request may allocate at most this much from its arena. */
 #define LK_HTTP_ARENA_MAX (1024 * 1024)
+/* A response body may not grow past this. */
+#define LK_HTTP_MAX_RESPONSE_BODY (8 * 1024 * 1024)
+/* Idle connections are closed after this many seconds unless configured. */
+#define LK_HTTP_DEFAULT_TIMEOUT 30
+/* Open connections for the whole server, shared out among the event loops. */
+#define LK_HTTP_MAX_CONNECTIONS 4096
+/* Deferred requests that may wait for a slow-work thread. */
+#define LK_HTTP_SLOW_QUEUE 1024
+/* How long lk_http_server_stop waits for requests in flight. */
+#define LK_HTTP_STOP_GRACE_MS 10000
 
 /* One name/value pair: a query or form parameter, a header or a cookie. */
 struct lk_param {
@@ -183,6 +193,16 @@ struct lk_route {
  */
 const struct lk_route *lk_router_match(const struct lk_route *routes, size_t n,
 				       const char *method, const char *path, bool *method_ok);
+
+/*
+ * Writes into out (outlen bytes) the value of the Allow header for a 405 on
+ * path (RFC 9110 §15.5.6): the methods of every route matching the path, in
+ * table order, without repeats, with HEAD after GET ("GET, HEAD, POST").
+ * LK_ETOOBIG when it does not fit (out is then ""). A route that accepts any
+ * method contributes nothing, since it never yields a 405.
+ */
+enum lk_err lk_router_allow(const struct lk_route *routes, size_t n, const char *path,
+			    char *out, size_t outlen);
 
 struct lk_http_options {
 	const char *listen; /* "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:443" */

@@ -61,8 +61,7 @@ enum lk_err lk_jwk_thumbprint_obj(const json_t *jwk, char out[LK_KID_MAX]);
  * alg. Private members are never copied, whatever jwk holds. *out is a new
  * reference. LK_EPARSE when a member is missing, LK_ENOMEM.
  */
-enum lk_err lk_jwk_public_obj(const json_t *jwk, const char *kid, const char *alg,
-			      json_t **out);
+enum lk_err lk_jwk_public_obj(const json_t *jwk, const char *kid, const char *alg, json_t **out);
 
 /* The key of one algorithm that signs in a keyring snapshot. */
 struct lk_signer {

@@ -14,9 +14,9 @@
 
 /* One step of the schema: applied once, in order of version, in one transaction. */
 struct lk_migration {
-	int version;             /* 1, 2, 3, ... strictly increasing */
+	int version;		 /* 1, 2, 3, ... strictly increasing */
 	const char *description; /* recorded in schema_migrations */
-	const char *sql;         /* one or more statements, no bound values */
+	const char *sql;	 /* one or more statements, no bound values */
 };
 
 /* The SQLite schema steps, oldest first (migrations_sqlite.c). */

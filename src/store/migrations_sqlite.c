@@ -11,37 +11,143 @@
  */
 #include "store/backend.h"
 
-const char lk_sqlite_migrations_table_sql[] =
-	"CREATE TABLE IF NOT EXISTS schema_migrations (\n"
-	"	version INTEGER PRIMARY KEY,\n"
-	"	description TEXT,\n"
-	"	applied_at INTEGER\n"
-	")";
+const char lk_sqlite_migrations_table_sql[] = "CREATE TABLE IF NOT EXISTS schema_migrations (\n"
+					      "	version INTEGER PRIMARY KEY,\n"
+					      "	description TEXT,\n"
+					      "	applied_at INTEGER\n"
+					      ")";
 
 /*
  * Version 1: the change counter that running servers poll to reload their
  * caches, and the signing keys. Primary keys are declared NOT NULL because
  * SQLite, unlike PostgreSQL, otherwise lets a TEXT primary key hold NULL.
  */
-static const char v1_sql[] =
-	"CREATE TABLE meta (\n"
+static const char v1_sql[] = "CREATE TABLE meta (\n"
+			     "	name TEXT NOT NULL PRIMARY KEY,\n"
+			     "	value INTEGER NOT NULL\n"
+			     ");\n"
+			     "INSERT INTO meta (name, value) VALUES ('change_seq', 0);\n"
+			     "CREATE TABLE signing_keys (\n"
+			     "	kid TEXT NOT NULL PRIMARY KEY,\n"
+			     "	alg TEXT NOT NULL,\n"
+			     "	public_jwk TEXT NOT NULL,\n"
+			     "	private_sealed BLOB NOT NULL,\n"
+			     "	created_at INTEGER NOT NULL,\n"
+			     "	activate_at INTEGER NOT NULL,\n"
+			     "	retire_at INTEGER NOT NULL DEFAULT 0,\n"
+			     "	expire_at INTEGER NOT NULL DEFAULT 0\n"
+			     ");\n";
+
+/*
+ * Version 2: the registry of DESIGN §1 and §3. Enum values are stored as
+ * their names (the strings of records.h), booleans as 0/1 and times as Unix
+ * seconds, so that the database reads well by hand; absent optional strings
+ * are '' rather than NULL, except apps.user_id, NULL when no user is bound,
+ * so that the foreign key can refuse to delete a user an application acts as.
+ * Names that must be unique regardless of case have a unique index on
+ * lower(); the store's lookups use the same expressions.
+ *
+ * The scope catalog is seeded with DESIGN §1's defaults in a fixed order
+ * (position), which is the order in which consent pages list them; the
+ * descriptions are shown to users there.
+ */
+static const char v2_sql[] =
+	"CREATE TABLE scopes (\n"
 	"	name TEXT NOT NULL PRIMARY KEY,\n"
-	"	value INTEGER NOT NULL\n"
+	"	description TEXT NOT NULL DEFAULT '',\n"
+	"	certificate INTEGER NOT NULL DEFAULT 0,\n"
+	"	builtin INTEGER NOT NULL DEFAULT 0,\n"
+	"	position INTEGER NOT NULL,\n"
+	"	created_at INTEGER NOT NULL\n"
 	");\n"
-	"INSERT INTO meta (name, value) VALUES ('change_seq', 0);\n"
-	"CREATE TABLE signing_keys (\n"
-	"	kid TEXT NOT NULL PRIMARY KEY,\n"
-	"	alg TEXT NOT NULL,\n"
-	"	public_jwk TEXT NOT NULL,\n"
-	"	private_sealed BLOB NOT NULL,\n"
+	"INSERT INTO scopes (name, description, certificate, builtin, position, created_at)\n"
+	"SELECT name, description, certificate, 1, position, CAST(strftime('%s', 'now') AS "
+	"INTEGER)\n"
+	"FROM (SELECT 'api' AS name, 'Full use of the API on your behalf' AS description,\n"
+	"		0 AS certificate, 1 AS position\n"
+	"	UNION ALL SELECT 'login', 'Sign you in to another service with this account', 0, "
+	"2\n"
+	"	UNION ALL SELECT 'user_sync', 'Create and update user accounts (SCIM)', 0, 3\n"
+	"	UNION ALL SELECT 'odata_query', 'Query data through the query endpoint', 1, 4\n"
+	"	UNION ALL SELECT 'rpa', 'Receive automation callbacks', 0, 5\n"
+	"	UNION ALL SELECT 'openid', 'Sign you in', 0, 6\n"
+	"	UNION ALL SELECT 'profile', 'Your name and profile', 0, 7\n"
+	"	UNION ALL SELECT 'email', 'Your email address', 0, 8\n"
+	"	UNION ALL SELECT 'phone', 'Your phone number', 0, 9\n"
+	"	UNION ALL SELECT 'address', 'Your postal address', 0, 10\n"
+	"	UNION ALL SELECT 'offline_access',\n"
+	"		'Stay signed in, even when you are not using the application', 0, 11\n"
+	"	UNION ALL SELECT 'register', 'Register new applications with this server', 0, 12\n"
+	"	UNION ALL SELECT 'admin', 'Administer this server', 0, 13);\n"
+	"CREATE TABLE users (\n"
+	"	id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"	domain TEXT NOT NULL,\n"
+	"	username TEXT NOT NULL,\n"
+	"	display_name TEXT NOT NULL DEFAULT '',\n"
+	"	given_name TEXT NOT NULL DEFAULT '',\n"
+	"	family_name TEXT NOT NULL DEFAULT '',\n"
+	"	email TEXT NOT NULL DEFAULT '',\n"
+	"	phone TEXT NOT NULL DEFAULT '',\n"
+	"	email_verified INTEGER NOT NULL DEFAULT 0,\n"
+	"	role TEXT NOT NULL,\n"
+	"	enabled INTEGER NOT NULL DEFAULT 1,\n"
+	"	password_hash TEXT NOT NULL DEFAULT '',\n"
 	"	created_at INTEGER NOT NULL,\n"
-	"	activate_at INTEGER NOT NULL,\n"
-	"	retire_at INTEGER NOT NULL DEFAULT 0,\n"
-	"	expire_at INTEGER NOT NULL DEFAULT 0\n"
+	"	updated_at INTEGER NOT NULL\n"
+	");\n"
+	"CREATE UNIQUE INDEX users_name ON users (lower(domain), lower(username));\n"
+	"CREATE UNIQUE INDEX users_email ON users (lower(email)) WHERE email <> '';\n"
+	"CREATE TABLE apps (\n"
+	"	client_id TEXT NOT NULL PRIMARY KEY,\n"
+	"	name TEXT NOT NULL,\n"
+	"	description TEXT NOT NULL DEFAULT '',\n"
+	"	website TEXT NOT NULL DEFAULT '',\n"
+	"	grant_type TEXT NOT NULL,\n"
+	"	scopes TEXT NOT NULL,\n"
+	"	user_id INTEGER REFERENCES users (id) ON DELETE RESTRICT,\n"
+	"	strategy TEXT NOT NULL,\n"
+	"	redirect_uris TEXT NOT NULL DEFAULT '',\n"
+	"	post_logout_redirect_uris TEXT NOT NULL DEFAULT '',\n"
+	"	lifetime INTEGER NOT NULL DEFAULT 0,\n"
+	"	lifecycle TEXT NOT NULL,\n"
+	"	cert_der BLOB,\n"
+	"	cert_subject TEXT NOT NULL DEFAULT '',\n"
+	"	cert_key_type TEXT NOT NULL DEFAULT '',\n"
+	"	cert_kid TEXT NOT NULL DEFAULT '',\n"
+	"	cert_not_before INTEGER NOT NULL DEFAULT 0,\n"
+	"	cert_not_after INTEGER NOT NULL DEFAULT 0,\n"
+	"	client_type TEXT NOT NULL,\n"
+	"	token_format TEXT NOT NULL,\n"
+	"	audience TEXT NOT NULL DEFAULT '',\n"
+	"	id_token_alg TEXT NOT NULL,\n"
+	"	first_party INTEGER NOT NULL DEFAULT 0,\n"
+	"	enabled INTEGER NOT NULL DEFAULT 1,\n"
+	"	created_at INTEGER NOT NULL,\n"
+	"	updated_at INTEGER NOT NULL\n"
+	");\n"
+	"CREATE UNIQUE INDEX apps_name ON apps (lower(name));\n"
+	"CREATE INDEX apps_user ON apps (user_id);\n"
+	"CREATE TABLE client_secrets (\n"
+	"	id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"	client_id TEXT NOT NULL REFERENCES apps (client_id) ON DELETE CASCADE,\n"
+	"	hash BLOB NOT NULL,\n"
+	"	created_at INTEGER NOT NULL,\n"
+	"	expires_at INTEGER NOT NULL DEFAULT 0\n"
+	");\n"
+	"CREATE INDEX client_secrets_client ON client_secrets (client_id);\n"
+	"CREATE TABLE audit (\n"
+	"	id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"	at INTEGER NOT NULL,\n"
+	"	actor TEXT NOT NULL,\n"
+	"	action TEXT NOT NULL,\n"
+	"	object_type TEXT NOT NULL,\n"
+	"	object_id TEXT NOT NULL DEFAULT '',\n"
+	"	detail TEXT NOT NULL DEFAULT ''\n"
 	");\n";
 
 const struct lk_migration lk_sqlite_migrations[] = {
 	{1, "change counter and signing keys", v1_sql},
+	{2, "applications, secrets, users, scopes and audit log", v2_sql},
 };
 
 const size_t lk_sqlite_migration_count =

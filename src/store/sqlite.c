@@ -4,58 +4,23 @@
  * the connection closes; each use binds its values as parameters (never as SQL
  * text), steps, then resets and clears the bindings so that no statement keeps
  * a read transaction open or a pointer to the caller's memory.
+ *
+ * This file holds the connection, migrations, transactions and signing keys,
+ * and the helpers that sqlite_apps.c and sqlite_users.c share with it through
+ * sqlite_int.h, which also holds the statement table.
  */
-#include "store/backend.h"
+#include "store/sqlite_int.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "core/clock.h"
 #include "core/log.h"
 
 /* How long a connection waits for another one's write lock before LK_EBUSY. */
 #define BUSY_TIMEOUT_MS 5000
-
-#define KEY_COLUMNS                                                                    \
-	"kid, alg, public_jwk, private_sealed, created_at, activate_at, retire_at, " \
-	"expire_at"
-
-/*
- * Every statement the backend runs, by name. BEGIN IMMEDIATE takes the write
- * lock at once: a transaction that reads and then writes could otherwise fail
- * with SQLITE_BUSY when it upgrades, past any busy timeout.
- */
-#define STMT_LIST(X)                                                                   \
-	X(ST_BEGIN, "BEGIN IMMEDIATE")                                                 \
-	X(ST_COMMIT, "COMMIT")                                                         \
-	X(ST_ROLLBACK, "ROLLBACK")                                                     \
-	X(ST_PING, "SELECT 1")                                                         \
-	X(ST_HAS_MIGRATIONS, "SELECT count(*) FROM sqlite_master "                     \
-			     "WHERE type = 'table' AND name = 'schema_migrations'")    \
-	X(ST_VERSION, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations")      \
-	X(ST_RECORD_MIGRATION, "INSERT INTO schema_migrations "                        \
-			       "(version, description, applied_at) VALUES (?1, ?2, ?3)") \
-	X(ST_CHANGE_SEQ, "SELECT value FROM meta WHERE name = 'change_seq'")           \
-	X(ST_CHANGE_BUMP, "UPDATE meta SET value = value + 1 WHERE name = 'change_seq'") \
-	X(ST_KEY_INSERT, "INSERT INTO signing_keys (" KEY_COLUMNS ") "                 \
-			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")                    \
-	X(ST_KEY_LIST, "SELECT " KEY_COLUMNS " FROM signing_keys "                     \
-		       "ORDER BY activate_at, created_at, kid")                        \
-	X(ST_KEY_SET_TIMES, "UPDATE signing_keys SET retire_at = ?2, expire_at = ?3 "  \
-			    "WHERE kid = ?1")                                          \
-	X(ST_KEY_DELETE_EXPIRED, "DELETE FROM signing_keys "                           \
-				 "WHERE expire_at <> 0 AND expire_at <= ?1")
-
-enum stmt_id {
-#define STMT_ENUM(id, sql) id,
-	STMT_LIST(STMT_ENUM)
-#undef STMT_ENUM
-	ST__COUNT
-};
 
 static const char *const stmt_sql[] = {
 #define STMT_SQL(id, sql) sql,
@@ -69,27 +34,26 @@ static const char *const stmt_name[] = {
 #undef STMT_NAME
 };
 
-struct sqlite_store {
-	struct lk_store base; /* first, so a struct lk_store * converts back */
-	sqlite3 *db;
-	sqlite3_stmt *stmts[ST__COUNT];
-};
-
-static struct sqlite_store *conn(struct lk_store *s)
+const char *lk_sqlite_stmt_name(enum stmt_id id)
 {
-	return (struct sqlite_store *)s;
+	return stmt_name[id];
 }
 
 /*
- * Turns a failed SQLite call into an error code and logs SQLite's message.
- * The message names tables and columns, never the bound values, which may be
- * secret. A uniqueness conflict is an expected outcome, not a fault.
+ * SQLite's messages name tables and columns, never the bound values, which
+ * may be secret. A uniqueness conflict is an expected outcome, not a fault,
+ * and so is a foreign key that refuses to delete a row still referenced.
  */
-static enum lk_err fail(struct sqlite_store *s, int rc, const char *what)
+enum lk_err lk_sqlite_fail(struct sqlite_store *s, int rc, const char *what)
 {
 	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
 		lk_debug("sqlite: %s: %s", what, sqlite3_errmsg(s->db));
 		return LK_EEXIST;
+	}
+	/* SQLite reports ON DELETE RESTRICT through its trigger machinery. */
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY || rc == SQLITE_CONSTRAINT_TRIGGER) {
+		lk_debug("sqlite: %s: %s", what, sqlite3_errmsg(s->db));
+		return LK_ESTATE;
 	}
 	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
 		lk_warn("sqlite: %s: %s", what, sqlite3_errmsg(s->db));
@@ -102,7 +66,7 @@ static enum lk_err fail(struct sqlite_store *s, int rc, const char *what)
 }
 
 /* The cached statement for id, prepared now if this is its first use. */
-static enum lk_err stmt(struct sqlite_store *s, enum stmt_id id, sqlite3_stmt **out)
+enum lk_err lk_sqlite_stmt(struct sqlite_store *s, enum stmt_id id, sqlite3_stmt **out)
 {
 	int rc;
 
@@ -110,45 +74,45 @@ static enum lk_err stmt(struct sqlite_store *s, enum stmt_id id, sqlite3_stmt **
 		rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
 					&s->stmts[id], NULL);
 		if (rc != SQLITE_OK)
-			return fail(s, rc, stmt_name[id]);
+			return lk_sqlite_fail(s, rc, stmt_name[id]);
 	}
 	*out = s->stmts[id];
 	return LK_OK;
 }
 
 /* Readies a used statement for its next use and drops the caller's pointers. */
-static void done(sqlite3_stmt *st)
+void lk_sqlite_done(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 }
 
 /* Steps a statement that returns no rows. */
-static enum lk_err step_done(struct sqlite_store *s, enum stmt_id id, sqlite3_stmt *st)
+enum lk_err lk_sqlite_step_done(struct sqlite_store *s, enum stmt_id id, sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 	enum lk_err err = LK_OK;
 
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		err = fail(s, rc, stmt_name[id]);
-	done(st);
+		err = lk_sqlite_fail(s, rc, stmt_name[id]);
+	lk_sqlite_done(st);
 	return err;
 }
 
 /* Runs a statement that takes no parameters and returns no rows. */
 static enum lk_err run(struct sqlite_store *s, enum stmt_id id)
 {
-	sqlite3_stmt *st;
-	enum lk_err err = stmt(s, id, &st);
+	sqlite3_stmt *st = NULL;
+	enum lk_err err = lk_sqlite_stmt(s, id, &st);
 
-	return err ? err : step_done(s, id, st);
+	return err ? err : lk_sqlite_step_done(s, id, st);
 }
 
 /* Runs a statement that takes no parameters and returns one integer. */
 static enum lk_err query_int(struct sqlite_store *s, enum stmt_id id, int64_t *out)
 {
-	sqlite3_stmt *st;
-	enum lk_err err = stmt(s, id, &st);
+	sqlite3_stmt *st = NULL;
+	enum lk_err err = lk_sqlite_stmt(s, id, &st);
 	int rc;
 
 	if (err)
@@ -160,9 +124,9 @@ static enum lk_err query_int(struct sqlite_store *s, enum stmt_id id, int64_t *o
 		lk_error("sqlite: %s: no row (is the database migrated?)", stmt_name[id]);
 		err = LK_ESTORE;
 	} else {
-		err = fail(s, rc, stmt_name[id]);
+		err = lk_sqlite_fail(s, rc, stmt_name[id]);
 	}
-	done(st);
+	lk_sqlite_done(st);
 	return err;
 }
 
@@ -174,7 +138,7 @@ static enum lk_err exec_sql(struct sqlite_store *s, const char *sql, const char 
 	enum lk_err err = LK_OK;
 
 	if (rc != SQLITE_OK) {
-		err = fail(s, rc, what);
+		err = lk_sqlite_fail(s, rc, what);
 		sqlite3_free(msg);
 	}
 	return err;
@@ -225,8 +189,8 @@ static const struct lk_migration *next_migration(int version)
 
 static enum lk_err record_migration(struct sqlite_store *s, const struct lk_migration *m)
 {
-	sqlite3_stmt *st;
-	enum lk_err err = stmt(s, ST_RECORD_MIGRATION, &st);
+	sqlite3_stmt *st = NULL;
+	enum lk_err err = lk_sqlite_stmt(s, ST_RECORD_MIGRATION, &st);
 	int rc;
 
 	if (err)
@@ -237,10 +201,10 @@ static enum lk_err record_migration(struct sqlite_store *s, const struct lk_migr
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 3, lk_now());
 	if (rc != SQLITE_OK) {
-		done(st);
-		return fail(s, rc, "bind schema_migrations");
+		lk_sqlite_done(st);
+		return lk_sqlite_fail(s, rc, "bind schema_migrations");
 	}
-	return step_done(s, ST_RECORD_MIGRATION, st);
+	return lk_sqlite_step_done(s, ST_RECORD_MIGRATION, st);
 }
 
 /*
@@ -263,8 +227,8 @@ static enum lk_err migrate_once(struct sqlite_store *s, int *version, bool *appl
 	if (err)
 		goto out;
 	if (v > lk_store_latest_version()) {
-		lk_error("sqlite: database schema version %d is newer than this program's %d",
-			 v, lk_store_latest_version());
+		lk_error("sqlite: database schema version %d is newer than this program's %d", v,
+			 lk_store_latest_version());
 		err = LK_ESTORE_VERSION;
 		goto out;
 	}
@@ -373,8 +337,8 @@ static enum lk_err sqlite_change_bump(struct lk_store *base)
 static enum lk_err sqlite_key_insert(struct lk_store *base, const struct lk_key_record *r)
 {
 	struct sqlite_store *s = conn(base);
-	sqlite3_stmt *st;
-	enum lk_err err = stmt(s, ST_KEY_INSERT, &st);
+	sqlite3_stmt *st = NULL;
+	enum lk_err err = lk_sqlite_stmt(s, ST_KEY_INSERT, &st);
 	int rc;
 
 	if (err)
@@ -396,23 +360,25 @@ static enum lk_err sqlite_key_insert(struct lk_store *base, const struct lk_key_
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 8, r->expire_at);
 	if (rc != SQLITE_OK) {
-		done(st);
-		return fail(s, rc, "bind signing_keys");
+		lk_sqlite_done(st);
+		return lk_sqlite_fail(s, rc, "bind signing_keys");
 	}
-	return step_done(s, ST_KEY_INSERT, st);
+	return lk_sqlite_step_done(s, ST_KEY_INSERT, st);
 }
 
-/* A malloc'd copy of a column's bytes, NUL-terminated; LK_ESTORE for NULL. */
-static enum lk_err column_copy(sqlite3_stmt *st, int col, bool blob, void **out, size_t *len)
+enum lk_err lk_sqlite_column_copy(sqlite3_stmt *st, int col, bool blob, void **out, size_t *len)
 {
-	const void *p = blob ? sqlite3_column_blob(st, col) : sqlite3_column_text(st, col);
-	int n = sqlite3_column_bytes(st, col);
+	const void *p;
 	unsigned char *copy;
+	int n;
 
+	/* The type first: it is undefined once the value has been converted. */
 	if (sqlite3_column_type(st, col) == SQLITE_NULL) {
-		lk_error("sqlite: signing_keys holds NULL in column %d", col);
+		lk_error("sqlite: column %s holds NULL", sqlite3_column_name(st, col));
 		return LK_ESTORE;
 	}
+	p = blob ? sqlite3_column_blob(st, col) : (const void *)sqlite3_column_text(st, col);
+	n = sqlite3_column_bytes(st, col);
 	if ((!p && n > 0) || n < 0)
 		return LK_ENOMEM;
 	copy = malloc((size_t)n + 1);
@@ -427,20 +393,57 @@ static enum lk_err column_copy(sqlite3_stmt *st, int col, bool blob, void **out,
 	return LK_OK;
 }
 
-/* Fills r from the current row of ST_KEY_LIST; r is left empty on error. */
-static enum lk_err read_key(sqlite3_stmt *st, struct lk_key_record *r)
+enum lk_err lk_sqlite_column_text(sqlite3_stmt *st, int col, char **out)
 {
+	void *p = NULL;
+	enum lk_err err = lk_sqlite_column_copy(st, col, false, &p, NULL);
+
+	if (!err)
+		*out = p;
+	return err;
+}
+
+/*
+ * A value the schema allows but the program cannot read (an enum name that
+ * names no value): the database was edited by hand or by a newer program.
+ */
+enum lk_err lk_sqlite_bad_value(sqlite3_stmt *st, int col)
+{
+	const unsigned char *v = sqlite3_column_text(st, col);
+
+	lk_error("sqlite: column %s holds an unknown value '%.32s'", sqlite3_column_name(st, col),
+		 v ? (const char *)v : "(null)");
+	return LK_ESTORE;
+}
+
+int lk_sqlite_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	return sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_STATIC);
+}
+
+enum lk_err lk_sqlite_bound(struct sqlite_store *s, enum stmt_id id, sqlite3_stmt *st, int rc)
+{
+	if (rc == SQLITE_OK)
+		return LK_OK;
+	lk_sqlite_done(st);
+	return lk_sqlite_fail(s, rc, stmt_name[id]);
+}
+
+/* Fills a key record from the current row of ST_KEY_LIST; empty on error. */
+static enum lk_err read_key(sqlite3_stmt *st, void *rec)
+{
+	struct lk_key_record *r = rec;
 	void *kid = NULL, *alg = NULL, *jwk = NULL, *sealed = NULL;
 	size_t sealed_len = 0;
 	enum lk_err err;
 
-	err = column_copy(st, 0, false, &kid, NULL);
+	err = lk_sqlite_column_copy(st, 0, false, &kid, NULL);
 	if (!err)
-		err = column_copy(st, 1, false, &alg, NULL);
+		err = lk_sqlite_column_copy(st, 1, false, &alg, NULL);
 	if (!err)
-		err = column_copy(st, 2, false, &jwk, NULL);
+		err = lk_sqlite_column_copy(st, 2, false, &jwk, NULL);
 	if (!err)
-		err = column_copy(st, 3, true, &sealed, &sealed_len);
+		err = lk_sqlite_column_copy(st, 3, true, &sealed, &sealed_len);
 	r->kid = kid;
 	r->alg = alg;
 	r->public_jwk = jwk;
@@ -457,22 +460,22 @@ static enum lk_err read_key(sqlite3_stmt *st, struct lk_key_record *r)
 	return LK_OK;
 }
 
-/* Makes room for one more record, doubling the array up to LK_KEY_LIST_MAX. */
-static enum lk_err grow(struct lk_key_record **arr, size_t n, size_t *cap)
+/* Makes room for one more record, doubling the array up to k->max. */
+static enum lk_err grow(const struct lk_sqlite_rows *k, void **arr, size_t n, size_t *cap)
 {
-	struct lk_key_record *p;
+	void *p;
 	size_t want;
 
 	if (n < *cap)
 		return LK_OK;
-	if (n >= LK_KEY_LIST_MAX) {
-		lk_error("sqlite: more than %d signing keys", LK_KEY_LIST_MAX);
+	if (n >= k->max) {
+		lk_error("sqlite: more than %zu rows in %s", k->max, k->what);
 		return LK_ETOOMANY;
 	}
 	want = *cap ? *cap * 2 : 4;
-	if (want > LK_KEY_LIST_MAX)
-		want = LK_KEY_LIST_MAX;
-	p = realloc(*arr, want * sizeof(*p));
+	if (want > k->max)
+		want = k->max;
+	p = realloc(*arr, want * k->size);
 	if (!p)
 		return LK_ENOMEM;
 	*arr = p;
@@ -480,31 +483,29 @@ static enum lk_err grow(struct lk_key_record **arr, size_t n, size_t *cap)
 	return LK_OK;
 }
 
-static enum lk_err sqlite_key_list(struct lk_store *base, struct lk_key_record **out,
-				   size_t *n)
+enum lk_err lk_sqlite_read_all(struct sqlite_store *s, enum stmt_id id, sqlite3_stmt *st,
+			       const struct lk_sqlite_rows *k, void **out, size_t *n)
 {
-	struct sqlite_store *s = conn(base);
-	struct lk_key_record *arr = NULL;
+	void *arr = NULL;
 	size_t count = 0, cap = 0;
-	sqlite3_stmt *st;
-	enum lk_err err = stmt(s, ST_KEY_LIST, &st);
+	enum lk_err err = LK_OK;
 	int rc;
 
-	if (err)
-		return err;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		err = grow(&arr, count, &cap);
-		if (!err)
-			err = read_key(st, &arr[count]);
+		err = grow(k, &arr, count, &cap);
+		if (err)
+			break;
+		memset((char *)arr + count * k->size, 0, k->size);
+		err = k->read(st, (char *)arr + count * k->size);
 		if (err)
 			break;
 		count++;
 	}
 	if (!err && rc != SQLITE_DONE)
-		err = fail(s, rc, stmt_name[ST_KEY_LIST]);
-	done(st);
+		err = lk_sqlite_fail(s, rc, stmt_name[id]);
+	lk_sqlite_done(st);
 	if (err) {
-		lk_key_records_free(arr, count);
+		k->free_array(arr, count);
 		return err;
 	}
 	if (count == 0) {
@@ -516,12 +517,55 @@ static enum lk_err sqlite_key_list(struct lk_store *base, struct lk_key_record *
 	return LK_OK;
 }
 
-static enum lk_err sqlite_key_set_times(struct lk_store *base, const char *kid,
-					int64_t retire_at, int64_t expire_at)
+enum lk_err lk_sqlite_read_one(struct sqlite_store *s, enum stmt_id id, sqlite3_stmt *st,
+			       enum lk_err (*read)(sqlite3_stmt *st, void *rec), void *rec)
+{
+	int rc = sqlite3_step(st);
+	enum lk_err err;
+
+	if (rc == SQLITE_ROW)
+		err = read(st, rec);
+	else if (rc == SQLITE_DONE)
+		err = LK_ENOTFOUND;
+	else
+		err = lk_sqlite_fail(s, rc, stmt_name[id]);
+	lk_sqlite_done(st);
+	return err;
+}
+
+static void free_keys(void *arr, size_t n)
+{
+	lk_key_records_free(arr, n);
+}
+
+static const struct lk_sqlite_rows key_rows = {
+	.what = "signing_keys",
+	.size = sizeof(struct lk_key_record),
+	.max = LK_KEY_LIST_MAX,
+	.read = read_key,
+	.free_array = free_keys,
+};
+
+static enum lk_err sqlite_key_list(struct lk_store *base, struct lk_key_record **out, size_t *n)
 {
 	struct sqlite_store *s = conn(base);
-	sqlite3_stmt *st;
-	enum lk_err err = stmt(s, ST_KEY_SET_TIMES, &st);
+	sqlite3_stmt *st = NULL;
+	void *arr = NULL;
+	enum lk_err err = lk_sqlite_stmt(s, ST_KEY_LIST, &st);
+
+	if (!err)
+		err = lk_sqlite_read_all(s, ST_KEY_LIST, st, &key_rows, &arr, n);
+	if (!err)
+		*out = arr;
+	return err;
+}
+
+static enum lk_err sqlite_key_set_times(struct lk_store *base, const char *kid, int64_t retire_at,
+					int64_t expire_at)
+{
+	struct sqlite_store *s = conn(base);
+	sqlite3_stmt *st = NULL;
+	enum lk_err err = lk_sqlite_stmt(s, ST_KEY_SET_TIMES, &st);
 	int rc;
 
 	if (err)
@@ -532,10 +576,10 @@ static enum lk_err sqlite_key_set_times(struct lk_store *base, const char *kid,
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 3, expire_at);
 	if (rc != SQLITE_OK) {
-		done(st);
-		return fail(s, rc, "bind signing_keys times");
+		lk_sqlite_done(st);
+		return lk_sqlite_fail(s, rc, "bind signing_keys times");
 	}
-	err = step_done(s, ST_KEY_SET_TIMES, st);
+	err = lk_sqlite_step_done(s, ST_KEY_SET_TIMES, st);
 	if (!err && sqlite3_changes(s->db) == 0)
 		err = LK_ENOTFOUND;
 	return err;
@@ -544,18 +588,18 @@ static enum lk_err sqlite_key_set_times(struct lk_store *base, const char *kid,
 static enum lk_err sqlite_key_delete_expired(struct lk_store *base, int64_t now, int *deleted)
 {
 	struct sqlite_store *s = conn(base);
-	sqlite3_stmt *st;
-	enum lk_err err = stmt(s, ST_KEY_DELETE_EXPIRED, &st);
+	sqlite3_stmt *st = NULL;
+	enum lk_err err = lk_sqlite_stmt(s, ST_KEY_DELETE_EXPIRED, &st);
 	int rc;
 
 	if (err)
 		return err;
 	rc = sqlite3_bind_int64(st, 1, now);
 	if (rc != SQLITE_OK) {
-		done(st);
-		return fail(s, rc, "bind signing_keys expiry");
+		lk_sqlite_done(st);
+		return lk_sqlite_fail(s, rc, "bind signing_keys expiry");
 	}
-	err = step_done(s, ST_KEY_DELETE_EXPIRED, st);
+	err = lk_sqlite_step_done(s, ST_KEY_DELETE_EXPIRED, st);
 	if (!err)
 		*deleted = sqlite3_changes(s->db);
 	return err;
@@ -576,6 +620,29 @@ static const struct lk_store_ops sqlite_ops = {
 	.key_list = sqlite_key_list,
 	.key_set_times = sqlite_key_set_times,
 	.key_delete_expired = sqlite_key_delete_expired,
+	.app_insert = lk_sqlite_app_insert,
+	.app_get = lk_sqlite_app_get,
+	.app_list = lk_sqlite_app_list,
+	.app_update = lk_sqlite_app_update,
+	.app_delete = lk_sqlite_app_delete,
+	.secret_add = lk_sqlite_secret_add,
+	.secret_list = lk_sqlite_secret_list,
+	.secret_expire_others = lk_sqlite_secret_expire_others,
+	.secret_delete_expired = lk_sqlite_secret_delete_expired,
+	.user_insert = lk_sqlite_user_insert,
+	.user_get = lk_sqlite_user_get,
+	.user_find = lk_sqlite_user_find,
+	.user_find_email = lk_sqlite_user_find_email,
+	.user_list = lk_sqlite_user_list,
+	.user_update = lk_sqlite_user_update,
+	.user_set_password = lk_sqlite_user_set_password,
+	.user_delete = lk_sqlite_user_delete,
+	.user_count_admins = lk_sqlite_user_count_admins,
+	.scope_insert = lk_sqlite_scope_insert,
+	.scope_list = lk_sqlite_scope_list,
+	.scope_delete = lk_sqlite_scope_delete,
+	.audit_add = lk_sqlite_audit_add,
+	.audit_list = lk_sqlite_audit_list,
 };
 
 /*
@@ -596,6 +663,40 @@ static void create_private(const char *path)
 }
 
 /*
+ * Switching a new file to WAL needs an exclusive lock, and while another
+ * connection is opening the same file SQLite may answer SQLITE_BUSY at once
+ * instead of calling the busy handler (it could deadlock otherwise), so the
+ * switch is retried here until the busy timeout. WAL is recorded in the file:
+ * once one connection has switched, the others find it set.
+ */
+static enum lk_err set_wal(struct sqlite_store *s)
+{
+	const int64_t deadline = lk_monotonic_ms() + BUSY_TIMEOUT_MS;
+	const char *mode;
+	sqlite3_stmt *st = NULL;
+	enum lk_err err = LK_OK;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return lk_sqlite_fail(s, rc, "journal_mode");
+	while (((rc = sqlite3_step(st)) & 0xff) == SQLITE_BUSY && lk_monotonic_ms() < deadline) {
+		sqlite3_reset(st);
+		sqlite3_sleep(5);
+	}
+	if (rc == SQLITE_ROW) {
+		/* An in-memory database answers "memory", which is fine. */
+		mode = (const char *)sqlite3_column_text(st, 0);
+		if (!mode || (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0))
+			lk_warn("sqlite: journal mode is %s, not wal", mode ? mode : "unknown");
+	} else {
+		err = lk_sqlite_fail(s, rc, "journal_mode");
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+/*
  * The connection settings. WAL lets readers run beside the one writer.
  * synchronous=NORMAL in WAL mode syncs at checkpoints rather than at every
  * commit: a crash of the process loses nothing that was committed (the WAL is
@@ -610,7 +711,7 @@ static enum lk_err configure(struct sqlite_store *s)
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	err = exec_sql(s, "PRAGMA foreign_keys = ON", "foreign_keys");
 	if (!err)
-		err = exec_sql(s, "PRAGMA journal_mode = WAL", "journal_mode");
+		err = set_wal(s);
 	if (!err)
 		err = exec_sql(s, "PRAGMA synchronous = NORMAL", "synchronous");
 	return err;

@@ -242,3 +242,326 @@ void lk_key_records_free(struct lk_key_record *r, size_t n)
 		lk_key_record_release(&r[i]);
 	free(r);
 }
+
+/* ---- The registry ---- */
+
+/* An optional string: NULL is stored as "", LK_ETOOBIG when too long. */
+static enum lk_err check_opt(const char *v, size_t max)
+{
+	return v && strnlen(v, max + 1) > max ? LK_ETOOBIG : LK_OK;
+}
+
+/* An enum value read from a caller's struct: in [0, count). */
+static bool in_range(int v, int count)
+{
+	return v >= 0 && v < count;
+}
+
+/* The strings of an application with their limits; the first three are required. */
+static enum lk_err check_app_strings(const struct lk_app *a)
+{
+	const struct {
+		const char *v;
+		size_t max;
+	} f[] = {
+		{a->client_id, LK_REC_STR_MAX},
+		{a->name, LK_REC_STR_MAX},
+		{a->scopes, LK_REC_STR_MAX},
+		{a->description, LK_REC_DESCRIPTION_MAX},
+		{a->website, LK_REC_STR_MAX},
+		{a->redirect_uris, LK_REC_URIS_MAX},
+		{a->post_logout_redirect_uris, LK_REC_URIS_MAX},
+		{a->cert_subject, LK_REC_STR_MAX},
+		{a->cert_key_type, LK_REC_STR_MAX},
+		{a->cert_kid, LK_REC_STR_MAX},
+		{a->audience, LK_REC_STR_MAX},
+		{a->id_token_alg, LK_REC_STR_MAX},
+	};
+	enum lk_err err = LK_OK;
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]) && !err; i++)
+		err = i < 3 ? check_str(f[i].v, f[i].max) : check_opt(f[i].v, f[i].max);
+	return err;
+}
+
+/* Checks an application before any backend sees it; a->user is not stored. */
+static enum lk_err check_app(const struct lk_app *a)
+{
+	enum lk_err err;
+
+	if (!a)
+		return LK_EINVAL;
+	err = check_app_strings(a);
+	if (err)
+		return err;
+	if (!in_range((int)a->grant, LK_GRANT__COUNT) ||
+	    !in_range((int)a->strategy, LK_STRATEGY__COUNT) ||
+	    !in_range((int)a->lifecycle, LK_LIFECYCLE__COUNT) ||
+	    !in_range((int)a->client_type, LK_CLIENT_TYPE__COUNT) ||
+	    !in_range((int)a->token_format, LK_TOKEN_FORMAT__COUNT))
+		return LK_EINVAL;
+	if (a->lifetime < LK_LIFETIME_NEVER || a->user_id < 0)
+		return LK_EINVAL;
+	if (a->cert_der_len > 0 && !a->cert_der)
+		return LK_EINVAL;
+	if (a->cert_der_len > LK_REC_CERT_MAX)
+		return LK_ETOOBIG;
+	if (a->cert_not_before < 0 || a->cert_not_after < 0 || a->created_at < 0 ||
+	    a->updated_at < 0)
+		return LK_EINVAL;
+	return LK_OK;
+}
+
+enum lk_err lk_store_app_insert(struct lk_store *s, const struct lk_app *a)
+{
+	enum lk_err err;
+
+	if (!s)
+		return LK_EINVAL;
+	err = check_app(a);
+	return err ? err : s->ops->app_insert(s, a);
+}
+
+enum lk_err lk_store_app_get(struct lk_store *s, const char *client_id_or_name, struct lk_app *out)
+{
+	enum lk_err err;
+
+	if (!s || !out)
+		return LK_EINVAL;
+	err = check_str(client_id_or_name, LK_REC_STR_MAX);
+	return err ? err : s->ops->app_get(s, client_id_or_name, out);
+}
+
+enum lk_err lk_store_app_list(struct lk_store *s, struct lk_app **out, size_t *n)
+{
+	return s && out && n ? s->ops->app_list(s, out, n) : LK_EINVAL;
+}
+
+enum lk_err lk_store_app_update(struct lk_store *s, const struct lk_app *a)
+{
+	enum lk_err err;
+
+	if (!s)
+		return LK_EINVAL;
+	err = check_app(a);
+	return err ? err : s->ops->app_update(s, a);
+}
+
+enum lk_err lk_store_app_delete(struct lk_store *s, const char *client_id)
+{
+	enum lk_err err;
+
+	if (!s)
+		return LK_EINVAL;
+	err = check_str(client_id, LK_REC_STR_MAX);
+	return err ? err : s->ops->app_delete(s, client_id);
+}
+
+enum lk_err lk_store_secret_add(struct lk_store *s, const char *client_id,
+				const uint8_t hash[LK_SHA256_LEN], int64_t created_at, int64_t *id)
+{
+	int64_t got = 0;
+	enum lk_err err;
+
+	if (!s || !hash || created_at < 0)
+		return LK_EINVAL;
+	err = check_str(client_id, LK_REC_STR_MAX);
+	if (!err)
+		err = s->ops->secret_add(s, client_id, hash, created_at, &got);
+	if (!err && id)
+		*id = got;
+	return err;
+}
+
+enum lk_err lk_store_secret_list(struct lk_store *s, const char *client_id,
+				 struct lk_client_secret **out, size_t *n)
+{
+	enum lk_err err;
+
+	if (!s || !out || !n)
+		return LK_EINVAL;
+	err = check_str(client_id, LK_REC_STR_MAX);
+	return err ? err : s->ops->secret_list(s, client_id, out, n);
+}
+
+enum lk_err lk_store_secret_expire_others(struct lk_store *s, const char *client_id,
+					  int64_t keep_id, int64_t expires_at)
+{
+	enum lk_err err;
+
+	/* expires_at 0 means "until rotated": it cannot end anything. */
+	if (!s || keep_id < 0 || expires_at <= 0)
+		return LK_EINVAL;
+	err = check_str(client_id, LK_REC_STR_MAX);
+	return err ? err : s->ops->secret_expire_others(s, client_id, keep_id, expires_at);
+}
+
+enum lk_err lk_store_secret_delete_expired(struct lk_store *s, int64_t now, int *deleted)
+{
+	int n = 0;
+	enum lk_err err;
+
+	if (!s)
+		return LK_EINVAL;
+	err = s->ops->secret_delete_expired(s, now, &n);
+	if (!err && deleted)
+		*deleted = n;
+	return err;
+}
+
+/*
+ * The fields of a user that update may change, plus the times; insert also
+ * checks domain and username (required) and the password hash.
+ */
+static enum lk_err check_user(const struct lk_user *u, bool inserting)
+{
+	const char *opt[] = {u->display_name, u->given_name, u->family_name, u->email, u->phone};
+	enum lk_err err = LK_OK;
+
+	if (inserting) {
+		err = check_str(u->domain, LK_REC_STR_MAX);
+		if (!err)
+			err = check_str(u->username, LK_REC_STR_MAX);
+		if (!err)
+			err = check_opt(u->password_hash, LK_REC_STR_MAX);
+	} else if (u->id <= 0) {
+		err = LK_EINVAL;
+	}
+	for (size_t i = 0; i < sizeof(opt) / sizeof(opt[0]) && !err; i++)
+		err = check_opt(opt[i], LK_REC_STR_MAX);
+	if (err)
+		return err;
+	if (!in_range((int)u->role, LK_ROLE__COUNT) || u->created_at < 0 || u->updated_at < 0)
+		return LK_EINVAL;
+	return LK_OK;
+}
+
+enum lk_err lk_store_user_insert(struct lk_store *s, const struct lk_user *u, int64_t *id)
+{
+	int64_t got = 0;
+	enum lk_err err;
+
+	if (!s || !u)
+		return LK_EINVAL;
+	err = check_user(u, true);
+	if (!err)
+		err = s->ops->user_insert(s, u, &got);
+	if (!err && id)
+		*id = got;
+	return err;
+}
+
+enum lk_err lk_store_user_get(struct lk_store *s, int64_t id, struct lk_user *out)
+{
+	return s && id > 0 && out ? s->ops->user_get(s, id, out) : LK_EINVAL;
+}
+
+enum lk_err lk_store_user_find(struct lk_store *s, const char *domain, const char *username,
+			       struct lk_user *out)
+{
+	enum lk_err err;
+
+	if (!s || !out)
+		return LK_EINVAL;
+	err = check_str(domain, LK_REC_STR_MAX);
+	if (!err)
+		err = check_str(username, LK_REC_STR_MAX);
+	return err ? err : s->ops->user_find(s, domain, username, out);
+}
+
+enum lk_err lk_store_user_find_email(struct lk_store *s, const char *email, struct lk_user *out)
+{
+	enum lk_err err;
+
+	if (!s || !out)
+		return LK_EINVAL;
+	err = check_str(email, LK_REC_STR_MAX);
+	return err ? err : s->ops->user_find_email(s, email, out);
+}
+
+enum lk_err lk_store_user_list(struct lk_store *s, struct lk_user **out, size_t *n)
+{
+	return s && out && n ? s->ops->user_list(s, out, n) : LK_EINVAL;
+}
+
+enum lk_err lk_store_user_update(struct lk_store *s, const struct lk_user *u)
+{
+	enum lk_err err;
+
+	if (!s || !u)
+		return LK_EINVAL;
+	err = check_user(u, false);
+	return err ? err : s->ops->user_update(s, u);
+}
+
+enum lk_err lk_store_user_set_password(struct lk_store *s, int64_t id, const char *hash,
+				       int64_t updated_at)
+{
+	if (!s || id <= 0 || !hash || updated_at < 0)
+		return LK_EINVAL;
+	if (strnlen(hash, LK_REC_STR_MAX + 1) > LK_REC_STR_MAX)
+		return LK_ETOOBIG;
+	return s->ops->user_set_password(s, id, hash, updated_at);
+}
+
+enum lk_err lk_store_user_delete(struct lk_store *s, int64_t id)
+{
+	return s && id > 0 ? s->ops->user_delete(s, id) : LK_EINVAL;
+}
+
+enum lk_err lk_store_user_count_admins(struct lk_store *s, int64_t *n)
+{
+	return s && n ? s->ops->user_count_admins(s, n) : LK_EINVAL;
+}
+
+enum lk_err lk_store_scope_insert(struct lk_store *s, const struct lk_scope *sc)
+{
+	enum lk_err err;
+
+	if (!s || !sc || sc->created_at < 0)
+		return LK_EINVAL;
+	err = check_str(sc->name, LK_REC_STR_MAX);
+	if (!err)
+		err = check_opt(sc->description, LK_REC_DESCRIPTION_MAX);
+	return err ? err : s->ops->scope_insert(s, sc);
+}
+
+enum lk_err lk_store_scope_list(struct lk_store *s, struct lk_scope **out, size_t *n)
+{
+	return s && out && n ? s->ops->scope_list(s, out, n) : LK_EINVAL;
+}
+
+enum lk_err lk_store_scope_delete(struct lk_store *s, const char *name)
+{
+	enum lk_err err;
+
+	if (!s)
+		return LK_EINVAL;
+	err = check_str(name, LK_REC_STR_MAX);
+	return err ? err : s->ops->scope_delete(s, name);
+}
+
+enum lk_err lk_store_audit_add(struct lk_store *s, const struct lk_audit *e)
+{
+	enum lk_err err;
+
+	if (!s || !e || e->at < 0)
+		return LK_EINVAL;
+	err = check_str(e->actor, LK_REC_STR_MAX);
+	if (!err)
+		err = check_str(e->action, LK_REC_STR_MAX);
+	if (!err)
+		err = check_str(e->object_type, LK_REC_STR_MAX);
+	if (!err)
+		err = check_opt(e->object_id, LK_REC_STR_MAX);
+	if (!err)
+		err = check_opt(e->detail, LK_REC_STR_MAX);
+	return err ? err : s->ops->audit_add(s, e);
+}
+
+enum lk_err lk_store_audit_list(struct lk_store *s, int limit, struct lk_audit **out, size_t *n)
+{
+	if (!s || !out || !n || limit < 1 || limit > LK_AUDIT_LIST_MAX)
+		return LK_EINVAL;
+	return s->ops->audit_list(s, limit, out, n);
+}

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "store/records.h"
 
 /*
  * A signing key. Its state is derived from the times, so that every instance
@@ -77,6 +78,36 @@ struct lk_store_ops {
 	enum lk_err (*key_set_times)(struct lk_store *s, const char *kid, int64_t retire_at,
 				     int64_t expire_at);
 	enum lk_err (*key_delete_expired)(struct lk_store *s, int64_t now, int *deleted);
+	enum lk_err (*app_insert)(struct lk_store *s, const struct lk_app *a);
+	enum lk_err (*app_get)(struct lk_store *s, const char *client_id_or_name,
+			       struct lk_app *out);
+	enum lk_err (*app_list)(struct lk_store *s, struct lk_app **out, size_t *n);
+	enum lk_err (*app_update)(struct lk_store *s, const struct lk_app *a);
+	enum lk_err (*app_delete)(struct lk_store *s, const char *client_id);
+	enum lk_err (*secret_add)(struct lk_store *s, const char *client_id,
+				  const uint8_t hash[LK_SHA256_LEN], int64_t created_at,
+				  int64_t *id);
+	enum lk_err (*secret_list)(struct lk_store *s, const char *client_id,
+				   struct lk_client_secret **out, size_t *n);
+	enum lk_err (*secret_expire_others)(struct lk_store *s, const char *client_id,
+					    int64_t keep_id, int64_t expires_at);
+	enum lk_err (*secret_delete_expired)(struct lk_store *s, int64_t now, int *deleted);
+	enum lk_err (*user_insert)(struct lk_store *s, const struct lk_user *u, int64_t *id);
+	enum lk_err (*user_get)(struct lk_store *s, int64_t id, struct lk_user *out);
+	enum lk_err (*user_find)(struct lk_store *s, const char *domain, const char *username,
+				 struct lk_user *out);
+	enum lk_err (*user_find_email)(struct lk_store *s, const char *email, struct lk_user *out);
+	enum lk_err (*user_list)(struct lk_store *s, struct lk_user **out, size_t *n);
+	enum lk_err (*user_update)(struct lk_store *s, const struct lk_user *u);
+	enum lk_err (*user_set_password)(struct lk_store *s, int64_t id, const char *hash,
+					 int64_t updated_at);
+	enum lk_err (*user_delete)(struct lk_store *s, int64_t id);
+	enum lk_err (*user_count_admins)(struct lk_store *s, int64_t *n);
+	enum lk_err (*scope_insert)(struct lk_store *s, const struct lk_scope *sc);
+	enum lk_err (*scope_list)(struct lk_store *s, struct lk_scope **out, size_t *n);
+	enum lk_err (*scope_delete)(struct lk_store *s, const char *name);
+	enum lk_err (*audit_add)(struct lk_store *s, const struct lk_audit *e);
+	enum lk_err (*audit_list)(struct lk_store *s, int limit, struct lk_audit **out, size_t *n);
 };
 
 /* Every backend's connection starts with this header. */
@@ -142,5 +173,162 @@ bool lk_store_url_supported(const char *url);
 
 /* For an sqlite: URL, the directory holding the database file ("." if none). */
 enum lk_err lk_store_sqlite_dir(const char *url, char *out, size_t outlen);
+
+/* ---- The registry (records.h): applications, secrets, users, scopes, audit ---- */
+
+/*
+ * The registry functions check every argument before the database sees it:
+ * a missing or empty required string, an enum value out of range, a negative
+ * time or id is LK_EINVAL, a string or certificate longer than the limits of
+ * records.h is LK_ETOOBIG, and nothing is changed. An optional string may be
+ * NULL, which is stored as "". Names compare case-insensitively in ASCII.
+ * Records returned are the caller's, every string in them non-NULL; free
+ * them with their _release (one record) or _free (an array) function. A row
+ * holding an enum text that names no value is LK_ESTORE (and logged).
+ *
+ * Lists fail with LK_ETOOMANY rather than return more than LK_STORE_LIST_MAX
+ * rows (the audit log has its own limit).
+ */
+#define LK_STORE_LIST_MAX 100000
+#define LK_AUDIT_LIST_MAX 10000
+
+/*
+ * Adds an application with the fields of a (a->user is ignored: the binding
+ * is a->user_id, 0 for none). The caller keeps a. LK_EEXIST when the
+ * client_id or the name (case-insensitively) is taken; LK_ESTATE when user_id
+ * names no user.
+ */
+enum lk_err lk_store_app_insert(struct lk_store *s, const struct lk_app *a);
+
+/*
+ * Reads the application whose client_id is client_id_or_name, or else the one
+ * whose name equals it case-insensitively, into *out, which the caller
+ * releases with lk_app_release. out->user is "domain\username" of the bound
+ * user, "" when none. LK_ENOTFOUND when neither matches.
+ */
+enum lk_err lk_store_app_get(struct lk_store *s, const char *client_id_or_name, struct lk_app *out);
+
+/*
+ * Every application, ordered by name (case-insensitively), into a new array
+ * of *n records that the caller frees with lk_apps_free; *out is NULL when
+ * *n is 0.
+ */
+enum lk_err lk_store_app_list(struct lk_store *s, struct lk_app **out, size_t *n);
+
+/*
+ * Overwrites every field of the application a->client_id but client_id and
+ * created_at (a->user is ignored, as on insert). LK_ENOTFOUND for an unknown
+ * client_id, LK_EEXIST when the new name is another application's,
+ * LK_ESTATE when user_id names no user.
+ */
+enum lk_err lk_store_app_update(struct lk_store *s, const struct lk_app *a);
+
+/* Deletes an application and all its secrets. LK_ENOTFOUND for an unknown one. */
+enum lk_err lk_store_app_delete(struct lk_store *s, const char *client_id);
+
+/*
+ * Stores the SHA-256 of a new client secret of client_id, valid until
+ * rotated (expires_at 0); *id (id may be NULL) receives its row id.
+ * LK_ENOTFOUND for an unknown client.
+ */
+enum lk_err lk_store_secret_add(struct lk_store *s, const char *client_id,
+				const uint8_t hash[LK_SHA256_LEN], int64_t created_at, int64_t *id);
+
+/*
+ * The secrets of client_id, newest first, expired ones included (the caller
+ * compares expires_at with the clock), in a new array that the caller frees
+ * with free(); *out is NULL when *n is 0, as for an unknown client.
+ */
+enum lk_err lk_store_secret_list(struct lk_store *s, const char *client_id,
+				 struct lk_client_secret **out, size_t *n);
+
+/*
+ * Ends the other secrets of client_id at expires_at (> 0) after a rotation:
+ * every secret but keep_id that is valid until rotated, or would expire
+ * later, gets expires_at; one that already expires earlier keeps its time,
+ * so a second rotation never extends a grace period.
+ */
+enum lk_err lk_store_secret_expire_others(struct lk_store *s, const char *client_id,
+					  int64_t keep_id, int64_t expires_at);
+
+/* Deletes every secret whose expires_at is set and <= now; *deleted (may be NULL) counts them. */
+enum lk_err lk_store_secret_delete_expired(struct lk_store *s, int64_t now, int *deleted);
+
+/*
+ * Adds a user with the fields of u (u->id is ignored); *id (id may be NULL)
+ * receives the new id, which is never reused after a delete, since it is the
+ * OpenID Connect subject. LK_EEXIST when domain\username is taken
+ * case-insensitively, or when a non-empty email is another user's
+ * case-insensitively.
+ */
+enum lk_err lk_store_user_insert(struct lk_store *s, const struct lk_user *u, int64_t *id);
+
+/* Reads the user with id (> 0) into *out (release with lk_user_release). LK_ENOTFOUND. */
+enum lk_err lk_store_user_get(struct lk_store *s, int64_t id, struct lk_user *out);
+
+/* Reads the user domain\username, both compared case-insensitively. LK_ENOTFOUND. */
+enum lk_err lk_store_user_find(struct lk_store *s, const char *domain, const char *username,
+			       struct lk_user *out);
+
+/* Reads the user whose email equals email (non-empty) case-insensitively. LK_ENOTFOUND. */
+enum lk_err lk_store_user_find_email(struct lk_store *s, const char *email, struct lk_user *out);
+
+/*
+ * Every user, ordered by domain then username (case-insensitively), in a new
+ * array that the caller frees with lk_users_free; *out is NULL when *n is 0.
+ */
+enum lk_err lk_store_user_list(struct lk_store *s, struct lk_user **out, size_t *n);
+
+/*
+ * Overwrites the names, email, email_verified, phone, role, enabled and
+ * updated_at of user u->id; domain, username, password and created_at stay.
+ * LK_ENOTFOUND for an unknown id, LK_EEXIST when the email is another user's.
+ */
+enum lk_err lk_store_user_update(struct lk_store *s, const struct lk_user *u);
+
+/*
+ * Sets the password hash (an encoded Argon2id string, "" for no password) and
+ * updated_at of user id. The caller keeps hash. LK_ENOTFOUND.
+ */
+enum lk_err lk_store_user_set_password(struct lk_store *s, int64_t id, const char *hash,
+				       int64_t updated_at);
+
+/*
+ * Deletes user id. LK_ENOTFOUND for an unknown id; LK_ESTATE, changing
+ * nothing, while an application is bound to the user.
+ */
+enum lk_err lk_store_user_delete(struct lk_store *s, int64_t id);
+
+/* How many enabled users have the admin role, so the last one is not removed. */
+enum lk_err lk_store_user_count_admins(struct lk_store *s, int64_t *n);
+
+/*
+ * Adds a scope to the end of the catalog with the fields of sc. LK_EEXIST
+ * when the name is taken (names compare exactly, as scope values do).
+ */
+enum lk_err lk_store_scope_insert(struct lk_store *s, const struct lk_scope *sc);
+
+/*
+ * The catalog in the order its scopes were added, the built-in ones first,
+ * in a new array that the caller frees with lk_scopes_free.
+ */
+enum lk_err lk_store_scope_list(struct lk_store *s, struct lk_scope **out, size_t *n);
+
+/* Removes a scope from the catalog. LK_ENOTFOUND for an unknown name. */
+enum lk_err lk_store_scope_delete(struct lk_store *s, const char *name);
+
+/*
+ * Appends an entry to the audit log (e->id is ignored; actor, action and
+ * object_type are required). The caller keeps e. The detail must never hold
+ * a secret.
+ */
+enum lk_err lk_store_audit_add(struct lk_store *s, const struct lk_audit *e);
+
+/*
+ * The newest limit entries of the audit log (1 <= limit <= LK_AUDIT_LIST_MAX,
+ * else LK_EINVAL), newest first, in a new array that the caller frees with
+ * lk_audits_free; *out is NULL when *n is 0.
+ */
+enum lk_err lk_store_audit_list(struct lk_store *s, int limit, struct lk_audit **out, size_t *n);
 
 #endif

@@ -1,0 +1,255 @@
+/*
+ * Private to the SQLite backend, which is split by subject: sqlite.c holds the
+ * connection, migrations, transactions, signing keys and the helpers below;
+ * sqlite_apps.c the applications and their secrets; sqlite_users.c the users,
+ * scopes and audit log. This header holds the one statement table they share.
+ */
+#ifndef LK_STORE_SQLITE_INT_H
+#define LK_STORE_SQLITE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "store/backend.h"
+
+#define KEY_COLUMNS                                                                                \
+	"kid, alg, public_jwk, private_sealed, created_at, activate_at, retire_at, "               \
+	"expire_at"
+
+/*
+ * The columns of apps in the order every statement uses them: column i is
+ * parameter ?(i+1) of ST_APP_INSERT and ST_APP_UPDATE. The twelve strings
+ * come first, so that sqlite_apps.c reads and binds them from one table.
+ * created_at is last because an update leaves it alone.
+ */
+#define APP_COLUMNS                                                                                \
+	"client_id, name, description, website, scopes, redirect_uris, "                           \
+	"post_logout_redirect_uris, cert_subject, cert_key_type, cert_kid, audience, "             \
+	"id_token_alg, grant_type, strategy, lifecycle, client_type, token_format, user_id, "      \
+	"lifetime, cert_der, cert_not_before, cert_not_after, first_party, enabled, updated_at, "  \
+	"created_at"
+
+/* The bound user of an application as "domain\username", "" when none. */
+#define APP_USER                                                                                   \
+	"COALESCE((SELECT u.domain || '\\' || u.username FROM users u "                            \
+	"WHERE u.id = apps.user_id), '')"
+
+#define APP_SELECT "SELECT " APP_COLUMNS ", " APP_USER " FROM apps "
+
+/*
+ * The columns of users: column i is parameter ?(i+1) of ST_USER_INSERT and
+ * ST_USER_UPDATE. Update changes the middle run (display_name to updated_at)
+ * only; the password has its own statement.
+ */
+#define USER_COLUMNS                                                                               \
+	"id, domain, username, display_name, given_name, family_name, email, phone, role, "        \
+	"email_verified, enabled, updated_at, password_hash, created_at"
+
+#define USER_SELECT "SELECT " USER_COLUMNS " FROM users "
+
+/*
+ * Every statement the backend runs, by name. BEGIN IMMEDIATE takes the write
+ * lock at once: a transaction that reads and then writes could otherwise fail
+ * with SQLITE_BUSY when it upgrades, past any busy timeout. Names compare
+ * case-insensitively through lower(), which the unique indexes of migration 2
+ * use too, so each lookup is an index lookup.
+ */
+#define STMT_LIST(X)                                                                               \
+	X(ST_BEGIN, "BEGIN IMMEDIATE")                                                             \
+	X(ST_COMMIT, "COMMIT")                                                                     \
+	X(ST_ROLLBACK, "ROLLBACK")                                                                 \
+	X(ST_PING, "SELECT 1")                                                                     \
+	X(ST_HAS_MIGRATIONS, "SELECT count(*) FROM sqlite_master "                                 \
+			     "WHERE type = 'table' AND name = 'schema_migrations'")                \
+	X(ST_VERSION, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations")                   \
+	X(ST_RECORD_MIGRATION, "INSERT INTO schema_migrations "                                    \
+			       "(version, description, applied_at) VALUES (?1, ?2, ?3)")           \
+	X(ST_CHANGE_SEQ, "SELECT value FROM meta WHERE name = 'change_seq'")                       \
+	X(ST_CHANGE_BUMP, "UPDATE meta SET value = value + 1 WHERE name = 'change_seq'")           \
+	X(ST_KEY_INSERT, "INSERT INTO signing_keys (" KEY_COLUMNS ") "                             \
+			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")                                \
+	X(ST_KEY_LIST, "SELECT " KEY_COLUMNS " FROM signing_keys "                                 \
+		       "ORDER BY activate_at, created_at, kid")                                    \
+	X(ST_KEY_SET_TIMES, "UPDATE signing_keys SET retire_at = ?2, expire_at = ?3 "              \
+			    "WHERE kid = ?1")                                                      \
+	X(ST_KEY_DELETE_EXPIRED, "DELETE FROM signing_keys "                                       \
+				 "WHERE expire_at <> 0 AND expire_at <= ?1")                       \
+	X(ST_APP_INSERT, "INSERT INTO apps (" APP_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, " \
+			 "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, "    \
+			 "?22, ?23, ?24, ?25, ?26)")                                               \
+	X(ST_APP_GET_ID, APP_SELECT "WHERE client_id = ?1")                                        \
+	X(ST_APP_GET_NAME, APP_SELECT "WHERE lower(name) = lower(?1)")                             \
+	X(ST_APP_LIST, APP_SELECT "ORDER BY lower(name)")                                          \
+	X(ST_APP_UPDATE, "UPDATE apps SET name = ?2, description = ?3, website = ?4, "             \
+			 "scopes = ?5, redirect_uris = ?6, post_logout_redirect_uris = ?7, "       \
+			 "cert_subject = ?8, cert_key_type = ?9, cert_kid = ?10, "                 \
+			 "audience = ?11, id_token_alg = ?12, grant_type = ?13, "                  \
+			 "strategy = ?14, lifecycle = ?15, client_type = ?16, "                    \
+			 "token_format = ?17, user_id = ?18, lifetime = ?19, cert_der = ?20, "     \
+			 "cert_not_before = ?21, cert_not_after = ?22, first_party = ?23, "        \
+			 "enabled = ?24, updated_at = ?25 WHERE client_id = ?1")                   \
+	X(ST_APP_DELETE, "DELETE FROM apps WHERE client_id = ?1")                                  \
+	X(ST_SECRET_ADD, "INSERT INTO client_secrets (client_id, hash, created_at) "               \
+			 "VALUES (?1, ?2, ?3)")                                                    \
+	X(ST_SECRET_LIST, "SELECT id, hash, created_at, expires_at FROM client_secrets "           \
+			  "WHERE client_id = ?1 ORDER BY id DESC")                                 \
+	X(ST_SECRET_EXPIRE_OTHERS, "UPDATE client_secrets SET expires_at = ?3 "                    \
+				   "WHERE client_id = ?1 AND id <> ?2 "                            \
+				   "AND (expires_at = 0 OR expires_at > ?3)")                      \
+	X(ST_SECRET_DELETE_EXPIRED, "DELETE FROM client_secrets "                                  \
+				    "WHERE expires_at <> 0 AND expires_at <= ?1")                  \
+	X(ST_USER_INSERT, "INSERT INTO users (domain, username, display_name, given_name, "        \
+			  "family_name, email, phone, role, email_verified, enabled, "             \
+			  "updated_at, password_hash, created_at) VALUES (?2, ?3, ?4, ?5, ?6, "    \
+			  "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")                                  \
+	X(ST_USER_GET, USER_SELECT "WHERE id = ?1")                                                \
+	X(ST_USER_FIND, USER_SELECT "WHERE lower(domain) = lower(?1) "                             \
+				    "AND lower(username) = lower(?2)")                             \
+	X(ST_USER_FIND_EMAIL, USER_SELECT "WHERE email <> '' AND lower(email) = lower(?1)")        \
+	X(ST_USER_LIST, USER_SELECT "ORDER BY lower(domain), lower(username)")                     \
+	X(ST_USER_UPDATE, "UPDATE users SET display_name = ?4, given_name = ?5, "                  \
+			  "family_name = ?6, email = ?7, phone = ?8, role = ?9, "                  \
+			  "email_verified = ?10, enabled = ?11, updated_at = ?12 WHERE id = ?1")   \
+	X(ST_USER_SET_PASSWORD, "UPDATE users SET password_hash = ?2, updated_at = ?3 "            \
+				"WHERE id = ?1")                                                   \
+	X(ST_USER_DELETE, "DELETE FROM users WHERE id = ?1")                                       \
+	X(ST_USER_COUNT_ROLE, "SELECT count(*) FROM users WHERE enabled = 1 AND role = ?1")        \
+	X(ST_SCOPE_INSERT,                                                                         \
+	  "INSERT INTO scopes "                                                                    \
+	  "(name, description, certificate, builtin, position, created_at) "                       \
+	  "SELECT ?1, ?2, ?3, ?4, COALESCE(MAX(position), 0) + 1, ?5 FROM scopes")                 \
+	X(ST_SCOPE_LIST, "SELECT name, description, certificate, builtin, created_at "             \
+			 "FROM scopes ORDER BY position")                                          \
+	X(ST_SCOPE_DELETE, "DELETE FROM scopes WHERE name = ?1")                                   \
+	X(ST_AUDIT_ADD, "INSERT INTO audit (at, actor, action, object_type, object_id, detail) "   \
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                         \
+	X(ST_AUDIT_LIST, "SELECT id, at, actor, action, object_type, object_id, detail "           \
+			 "FROM audit ORDER BY id DESC LIMIT ?1")
+
+/* clang-format off */
+enum stmt_id {
+#define STMT_ENUM(id, sql) id,
+	STMT_LIST(STMT_ENUM)
+#undef STMT_ENUM
+	ST__COUNT
+};
+/* clang-format on */
+
+struct sqlite_store {
+	struct lk_store base; /* first, so a struct lk_store * converts back */
+	sqlite3 *db;
+	sqlite3_stmt *stmts[ST__COUNT];
+};
+
+static inline struct sqlite_store *conn(struct lk_store *s)
+{
+	return (struct sqlite_store *)s;
+}
+
+/*
+ * Turns a failed SQLite call into an error code and logs SQLite's message:
+ * LK_EEXIST for a uniqueness conflict, LK_ESTATE for a foreign key (a row
+ * still referenced, or a reference to a missing row), LK_EBUSY, LK_ENOMEM,
+ * else LK_ESTORE. The message never holds a bound value.
+ */
+enum lk_err lk_sqlite_fail(struct sqlite_store *s, int rc, const char *what);
+
+/* The cached statement for id, prepared on its first use. Not to be finalized. */
+enum lk_err lk_sqlite_stmt(struct sqlite_store *s, enum stmt_id id, sqlite3_stmt **out);
+
+/* The name of a statement ("ST_APP_INSERT"), for log lines. */
+const char *lk_sqlite_stmt_name(enum stmt_id id);
+
+/* Readies a used statement for its next use and drops the caller's pointers. */
+void lk_sqlite_done(sqlite3_stmt *st);
+
+/* Steps a bound statement that returns no rows, then readies it again. */
+enum lk_err lk_sqlite_step_done(struct sqlite_store *s, enum stmt_id id, sqlite3_stmt *st);
+
+/*
+ * A malloc'd copy of a column's bytes, NUL-terminated, into *out and its
+ * length into *len (may be NULL). LK_ESTORE for an SQL NULL, LK_ENOMEM.
+ */
+enum lk_err lk_sqlite_column_copy(sqlite3_stmt *st, int col, bool blob, void **out, size_t *len);
+
+/* Like lk_sqlite_column_copy for a text column. */
+enum lk_err lk_sqlite_column_text(sqlite3_stmt *st, int col, char **out);
+
+/* Logs that a column holds a value this program cannot read; LK_ESTORE. */
+enum lk_err lk_sqlite_bad_value(sqlite3_stmt *st, int col);
+
+/*
+ * Binds v (NULL as "") to parameter i with SQLITE_STATIC: SQLite reads the
+ * caller's memory until the bindings are cleared instead of keeping its own
+ * copy, which it would free without zeroing. Returns SQLite's code.
+ */
+int lk_sqlite_bind_text(sqlite3_stmt *st, int i, const char *v);
+
+/*
+ * Ends the binding of st (of id): LK_OK when rc, the code of the last bind
+ * call, is SQLITE_OK; otherwise readies st again and maps rc to an error.
+ */
+enum lk_err lk_sqlite_bound(struct sqlite_store *s, enum stmt_id id, sqlite3_stmt *st, int rc);
+
+/* How to read one kind of record from the rows of a statement. */
+struct lk_sqlite_rows {
+	const char *what; /* "apps", for the log */
+	size_t size;	  /* of one record */
+	size_t max;	  /* the most rows before LK_ETOOMANY */
+	/* Fills rec (zeroed) from the current row; leaves it empty on error. */
+	enum lk_err (*read)(sqlite3_stmt *st, void *rec);
+	/* Frees an array of n records. */
+	void (*free_array)(void *arr, size_t n);
+};
+
+/*
+ * Steps the bound statement st (of id) through all its rows into a new array
+ * of *n records (*out NULL when none), then readies st again. On error
+ * nothing is returned and the records read so far are freed.
+ */
+enum lk_err lk_sqlite_read_all(struct sqlite_store *s, enum stmt_id id, sqlite3_stmt *st,
+			       const struct lk_sqlite_rows *k, void **out, size_t *n);
+
+/*
+ * Steps the bound statement st (of id) once and reads its first row into
+ * rec with read, then readies st again. LK_ENOTFOUND when there is no row.
+ */
+enum lk_err lk_sqlite_read_one(struct sqlite_store *s, enum stmt_id id, sqlite3_stmt *st,
+			       enum lk_err (*read)(sqlite3_stmt *st, void *rec), void *rec);
+
+/* The registry operations of the ops table (sqlite_apps.c, sqlite_users.c). */
+enum lk_err lk_sqlite_app_insert(struct lk_store *s, const struct lk_app *a);
+enum lk_err lk_sqlite_app_get(struct lk_store *s, const char *client_id_or_name,
+			      struct lk_app *out);
+enum lk_err lk_sqlite_app_list(struct lk_store *s, struct lk_app **out, size_t *n);
+enum lk_err lk_sqlite_app_update(struct lk_store *s, const struct lk_app *a);
+enum lk_err lk_sqlite_app_delete(struct lk_store *s, const char *client_id);
+enum lk_err lk_sqlite_secret_add(struct lk_store *s, const char *client_id,
+				 const uint8_t hash[LK_SHA256_LEN], int64_t created_at,
+				 int64_t *id);
+enum lk_err lk_sqlite_secret_list(struct lk_store *s, const char *client_id,
+				  struct lk_client_secret **out, size_t *n);
+enum lk_err lk_sqlite_secret_expire_others(struct lk_store *s, const char *client_id,
+					   int64_t keep_id, int64_t expires_at);
+enum lk_err lk_sqlite_secret_delete_expired(struct lk_store *s, int64_t now, int *deleted);
+enum lk_err lk_sqlite_user_insert(struct lk_store *s, const struct lk_user *u, int64_t *id);
+enum lk_err lk_sqlite_user_get(struct lk_store *s, int64_t id, struct lk_user *out);
+enum lk_err lk_sqlite_user_find(struct lk_store *s, const char *domain, const char *username,
+				struct lk_user *out);
+enum lk_err lk_sqlite_user_find_email(struct lk_store *s, const char *email, struct lk_user *out);
+enum lk_err lk_sqlite_user_list(struct lk_store *s, struct lk_user **out, size_t *n);
+enum lk_err lk_sqlite_user_update(struct lk_store *s, const struct lk_user *u);
+enum lk_err lk_sqlite_user_set_password(struct lk_store *s, int64_t id, const char *hash,
+					int64_t updated_at);
+enum lk_err lk_sqlite_user_delete(struct lk_store *s, int64_t id);
+enum lk_err lk_sqlite_user_count_admins(struct lk_store *s, int64_t *n);
+enum lk_err lk_sqlite_scope_insert(struct lk_store *s, const struct lk_scope *sc);
+enum lk_err lk_sqlite_scope_list(struct lk_store *s, struct lk_scope **out, size_t *n);
+enum lk_err lk_sqlite_scope_delete(struct lk_store *s, const char *name);
+enum lk_err lk_sqlite_audit_add(struct lk_store *s, const struct lk_audit *e);
+enum lk_err lk_sqlite_audit_list(struct lk_store *s, int limit, struct lk_audit **out, size_t *n);
+
+#endif
