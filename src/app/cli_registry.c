@@ -86,7 +86,8 @@ int lk_cli_getopt_pos(struct lk_cli *cli, int argc, char **argv, const struct op
 		if (at < argc && strcmp(argv[at], "--") == 0) {
 			for (int i = at + 1; i < argc; i++) {
 				if (*npos >= max) {
-					*rc = lk_cli_usage(cli, "unexpected argument '%s'", argv[i]);
+					*rc = lk_cli_usage(cli, "unexpected argument '%s'",
+							   argv[i]);
 					return LK_CLI_STOP;
 				}
 				pos[(*npos)++] = argv[i];

@@ -43,50 +43,56 @@ enum {
 	O_GRACE,
 };
 
-/* The options of `app add`, which `app update` shares. */
-#define APP_OPTIONS                                                            \
-	{"name", required_argument, NULL, O_NAME},                             \
-	{"grant", required_argument, NULL, O_GRANT},                           \
-	{"scope", required_argument, NULL, O_SCOPE},                           \
-	{"user", required_argument, NULL, O_USER},                             \
-	{"redirect-uri", required_argument, NULL, O_REDIRECT_URI},             \
-	{"redirect-strategy", required_argument, NULL, O_STRATEGY},            \
-	{"post-logout-redirect-uri", required_argument, NULL, O_POST_LOGOUT},  \
-	{"lifetime", required_argument, NULL, O_LIFETIME},                     \
-	{"lifecycle", required_argument, NULL, O_LIFECYCLE},                   \
-	{"public-key", required_argument, NULL, O_PUBLIC_KEY},                 \
-	{"client-type", required_argument, NULL, O_CLIENT_TYPE},               \
-	{"token-format", required_argument, NULL, O_TOKEN_FORMAT},             \
-	{"audience", required_argument, NULL, O_AUDIENCE},                     \
-	{"id-token-alg", required_argument, NULL, O_ID_TOKEN_ALG},             \
-	{"first-party", no_argument, NULL, O_FIRST_PARTY},                     \
-	{"description", required_argument, NULL, O_DESCRIPTION},               \
-	{"website", required_argument, NULL, O_WEBSITE},                       \
-	{"json", no_argument, NULL, 'j'},                                      \
-	{"help", no_argument, NULL, 'h'}
+/*
+ * The options of `app add` and `app update`; --no-first-party is for update
+ * only (a new application is not first party unless --first-party is given).
+ */
+static const struct option app_opts[] = {
+	{"name", required_argument, NULL, O_NAME},
+	{"grant", required_argument, NULL, O_GRANT},
+	{"scope", required_argument, NULL, O_SCOPE},
+	{"user", required_argument, NULL, O_USER},
+	{"redirect-uri", required_argument, NULL, O_REDIRECT_URI},
+	{"redirect-strategy", required_argument, NULL, O_STRATEGY},
+	{"post-logout-redirect-uri", required_argument, NULL, O_POST_LOGOUT},
+	{"lifetime", required_argument, NULL, O_LIFETIME},
+	{"lifecycle", required_argument, NULL, O_LIFECYCLE},
+	{"public-key", required_argument, NULL, O_PUBLIC_KEY},
+	{"client-type", required_argument, NULL, O_CLIENT_TYPE},
+	{"token-format", required_argument, NULL, O_TOKEN_FORMAT},
+	{"audience", required_argument, NULL, O_AUDIENCE},
+	{"id-token-alg", required_argument, NULL, O_ID_TOKEN_ALG},
+	{"first-party", no_argument, NULL, O_FIRST_PARTY},
+	{"no-first-party", no_argument, NULL, O_NO_FIRST_PARTY},
+	{"description", required_argument, NULL, O_DESCRIPTION},
+	{"website", required_argument, NULL, O_WEBSITE},
+	{"json", no_argument, NULL, 'j'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
 
-#define APP_OPTIONS_HELP                                                                     \
+#define APP_OPTIONS_HELP                                                                           \
 	"  --name NAME                 unique name; the app is addressed by it or its client_id\n" \
-	"  --grant GRANT               authorization_code, client_credentials,\n"                 \
-	"                              client_certificate, bearer_token, password or all\n"      \
-	"  --scope S                   allowed scope(s) of the catalog; repeat, or give a\n"      \
-	"                              space-separated list (default: api)\n"                     \
-	"  --user USER                 domain\\user (or user) the app acts as\n"                  \
-	"                              (client_credentials, client_certificate, all)\n"          \
-	"  --redirect-uri URI          repeatable; https, exact match (loopback for\n"           \
-	"                              mobile-localhost)\n"                                      \
-	"  --redirect-strategy S       web (default), mobile-title or mobile-localhost\n"         \
-	"  --post-logout-redirect-uri URI  repeatable; where logout may return\n"                 \
-	"  --lifetime MINUTES|never    access token lifetime (default: the server's)\n"          \
-	"  --lifecycle absolute|sliding\n"                                                        \
-	"  --public-key FILE           X.509 certificate, PEM or DER (client_certificate)\n"     \
-	"  --client-type confidential|public\n"                                                   \
-	"  --token-format jwt|opaque\n"                                                           \
-	"  --audience AUD              the access token's aud (default: the issuer)\n"           \
-	"  --id-token-alg RS256|PS256|ES256\n"                                                    \
-	"  --first-party               skip the consent page\n"                                  \
-	"  --description TEXT\n"                                                                  \
-	"  --website URL\n"                                                                       \
+	"  --grant GRANT               authorization_code, client_credentials,\n"                  \
+	"                              client_certificate, bearer_token, password or all\n"        \
+	"  --scope S                   allowed scope(s) of the catalog; repeat, or give a\n"       \
+	"                              space-separated list (default: api)\n"                      \
+	"  --user USER                 domain\\user (or user) the app acts as\n"                   \
+	"                              (client_credentials, client_certificate, all)\n"            \
+	"  --redirect-uri URI          repeatable; https, exact match (loopback for\n"             \
+	"                              mobile-localhost)\n"                                        \
+	"  --redirect-strategy S       web (default), mobile-title or mobile-localhost\n"          \
+	"  --post-logout-redirect-uri URI  repeatable; where logout may return\n"                  \
+	"  --lifetime MINUTES|never    access token lifetime (default: the server's)\n"            \
+	"  --lifecycle absolute|sliding\n"                                                         \
+	"  --public-key FILE           X.509 certificate, PEM or DER (client_certificate)\n"       \
+	"  --client-type confidential|public\n"                                                    \
+	"  --token-format jwt|opaque\n"                                                            \
+	"  --audience AUD              the access token's aud (default: the issuer)\n"             \
+	"  --id-token-alg RS256|PS256|ES256\n"                                                     \
+	"  --first-party               skip the consent page\n"                                    \
+	"  --description TEXT\n"                                                                   \
+	"  --website URL\n"                                                                        \
 	"  --json                      print the application as JSON\n"
 
 /* The argument and options of show, enable, disable, remove, rotate-secret. */
@@ -100,7 +106,7 @@ struct app_args {
 struct app_opts {
 	struct lk_app_input in;
 	const char *public_key; /* file name */
-	const char *too_many;   /* the repeated option given too often */
+	const char *too_many;	/* the repeated option given too often */
 	bool json;
 };
 
@@ -120,31 +126,66 @@ static bool app_option(struct app_opts *o, int c, const char *v)
 	struct lk_app_input *in = &o->in;
 
 	switch (c) {
-	case O_NAME: in->name = v; break;
-	case O_GRANT: in->grant = v; break;
-	case O_SCOPE: add_to_list(o, in->scopes, &in->nscopes, v, "--scope"); break;
-	case O_USER: in->user = v; break;
+	case O_NAME:
+		in->name = v;
+		break;
+	case O_GRANT:
+		in->grant = v;
+		break;
+	case O_SCOPE:
+		add_to_list(o, in->scopes, &in->nscopes, v, "--scope");
+		break;
+	case O_USER:
+		in->user = v;
+		break;
 	case O_REDIRECT_URI:
 		add_to_list(o, in->redirect_uris, &in->nredirect_uris, v, "--redirect-uri");
 		break;
-	case O_STRATEGY: in->strategy = v; break;
+	case O_STRATEGY:
+		in->strategy = v;
+		break;
 	case O_POST_LOGOUT:
 		add_to_list(o, in->post_logout_uris, &in->npost_logout_uris, v,
 			    "--post-logout-redirect-uri");
 		break;
-	case O_LIFETIME: in->lifetime = v; break;
-	case O_LIFECYCLE: in->lifecycle = v; break;
-	case O_PUBLIC_KEY: o->public_key = v; break;
-	case O_CLIENT_TYPE: in->client_type = v; break;
-	case O_TOKEN_FORMAT: in->token_format = v; break;
-	case O_AUDIENCE: in->audience = v; break;
-	case O_ID_TOKEN_ALG: in->id_token_alg = v; break;
-	case O_FIRST_PARTY: in->first_party = 1; break;
-	case O_NO_FIRST_PARTY: in->first_party = 0; break;
-	case O_DESCRIPTION: in->description = v; break;
-	case O_WEBSITE: in->website = v; break;
-	case 'j': o->json = true; break;
-	default: return false;
+	case O_LIFETIME:
+		in->lifetime = v;
+		break;
+	case O_LIFECYCLE:
+		in->lifecycle = v;
+		break;
+	case O_PUBLIC_KEY:
+		o->public_key = v;
+		break;
+	case O_CLIENT_TYPE:
+		in->client_type = v;
+		break;
+	case O_TOKEN_FORMAT:
+		in->token_format = v;
+		break;
+	case O_AUDIENCE:
+		in->audience = v;
+		break;
+	case O_ID_TOKEN_ALG:
+		in->id_token_alg = v;
+		break;
+	case O_FIRST_PARTY:
+		in->first_party = 1;
+		break;
+	case O_NO_FIRST_PARTY:
+		in->first_party = 0;
+		break;
+	case O_DESCRIPTION:
+		in->description = v;
+		break;
+	case O_WEBSITE:
+		in->website = v;
+		break;
+	case 'j':
+		o->json = true;
+		break;
+	default:
+		return false;
 	}
 	return true;
 }
@@ -193,25 +234,23 @@ static int read_public_key(struct lk_cli *cli, struct app_opts *o)
  * true to go on; false to stop with exit status *rc (--help, a usage error,
  * an unreadable --public-key file).
  */
-static bool parse_app_opts(struct lk_cli *cli, int argc, char **argv, const char *help,
-			   bool update, struct app_opts *o, const char **app, int *rc)
+static bool parse_app_opts(struct lk_cli *cli, int argc, char **argv, const char *help, bool update,
+			   struct app_opts *o, const char **app, int *rc)
 {
-	static const struct option add_opts[] = {APP_OPTIONS, {NULL, 0, NULL, 0}};
-	static const struct option update_opts[] = {
-		APP_OPTIONS,
-		{"no-first-party", no_argument, NULL, O_NO_FIRST_PARTY},
-		{NULL, 0, NULL, 0},
-	};
 	const char *pos[1];
 	int c, npos = 0;
 
 	memset(o, 0, sizeof(*o));
 	lk_app_input_init(&o->in);
 	optind = 0;
-	while ((c = lk_cli_getopt_pos(cli, argc, argv, update ? update_opts : add_opts, help, pos,
-				      update ? 1 : 0, &npos, rc)) != -1) {
+	while ((c = lk_cli_getopt_pos(cli, argc, argv, app_opts, help, pos, update ? 1 : 0, &npos,
+				      rc)) != -1) {
 		if (c == LK_CLI_STOP)
 			return false;
+		if (c == O_NO_FIRST_PARTY && !update) {
+			*rc = lk_cli_usage(cli, "unknown option '--no-first-party'");
+			return false;
+		}
 		app_option(o, c, optarg);
 	}
 	if (update && npos < 1) {
@@ -257,8 +296,8 @@ static bool parse_app_arg(struct lk_cli *cli, int argc, char **argv, const char 
 			return false;
 		}
 		out->grace = v > INT_MAX || errno == ERANGE ? INT_MAX
-			     : v < INT_MIN		  ? INT_MIN
-							  : (int)v;
+			     : v < INT_MIN		    ? INT_MIN
+							    : (int)v;
 	}
 	if (npos < 1) {
 		*rc = lk_cli_usage(cli, "missing APP (a client_id or an application name)");
@@ -365,7 +404,8 @@ int lk_cmd_app_add(struct lk_cli *cli, int argc, char **argv)
 		print_app(&a, &cli->cfg);
 		if (secret[0]) {
 			printf("\nclient_secret:             %s\n", secret);
-			printf("\nThe client secret is shown only now and will not be shown again:\n"
+			printf("\nThe client secret is shown only now and will not be shown "
+			       "again:\n"
 			       "store it safely. 'latchkey app rotate-secret' issues a new one.\n");
 		}
 	}
@@ -386,8 +426,7 @@ static const char update_help[] =
 	"the user; --no-first-party clears --first-party. APP is a client_id or a\n"
 	"name.\n"
 	"\n"
-	"options:\n" APP_OPTIONS_HELP
-	"  --no-first-party            show the consent page again\n";
+	"options:\n" APP_OPTIONS_HELP "  --no-first-party            show the consent page again\n";
 
 int lk_cmd_app_update(struct lk_cli *cli, int argc, char **argv)
 {
@@ -538,7 +577,9 @@ static int app_action(struct lk_cli *cli, int argc, char **argv, const char *hel
 		print_app(&a, &cli->cfg);
 	else
 		printf("application '%s' (%s) %s\n", a.name, a.client_id,
-		       act == ENABLE ? "enabled" : act == DISABLE ? "disabled" : "removed");
+		       act == ENABLE	? "enabled"
+		       : act == DISABLE ? "disabled"
+					: "removed");
 	lk_app_release(&a);
 out:
 	lk_store_close(s);
@@ -568,10 +609,9 @@ int lk_cmd_app_disable(struct lk_cli *cli, int argc, char **argv)
 	return app_action(cli, argc, argv, disable_help, DISABLE);
 }
 
-static const char enable_help[] =
-	"usage: latchkey app enable APP [--json]\n"
-	"\n"
-	"Enables an application that was disabled.\n";
+static const char enable_help[] = "usage: latchkey app enable APP [--json]\n"
+				  "\n"
+				  "Enables an application that was disabled.\n";
 
 int lk_cmd_app_enable(struct lk_cli *cli, int argc, char **argv)
 {
@@ -627,15 +667,14 @@ int lk_cmd_app_rotate_secret(struct lk_cli *cli, int argc, char **argv)
 		rc = lk_cli_registry_fail(cli, &r, err);
 	} else if (args.json) {
 		lk_cli_registry_warn(&r);
-		lk_cli_print_json_secret(json_pack("{s:s, s:s}", "client_id", a.client_id,
-						   "client_secret", secret),
-					 "client_secret");
+		lk_cli_print_json_secret(
+			json_pack("{s:s, s:s}", "client_id", a.client_id, "client_secret", secret),
+			"client_secret");
 	} else {
 		lk_cli_registry_warn(&r);
 		printf("new client secret for '%s' (%s):\n%s\n", a.name, a.client_id, secret);
 		if (args.grace > 0)
-			printf("The previous secret(s) keep working for %d minutes.\n",
-			       args.grace);
+			printf("The previous secret(s) keep working for %d minutes.\n", args.grace);
 		else
 			printf("The previous secret(s) no longer work.\n");
 		printf("The new secret is shown only now and will not be shown again.\n");

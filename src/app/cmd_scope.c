@@ -64,10 +64,9 @@ int lk_cmd_scope_add(struct lk_cli *cli, int argc, char **argv)
 	return rc;
 }
 
-static const char list_help[] =
-	"usage: latchkey scope list [--json]\n"
-	"\n"
-	"Lists the scope catalog (--json: an array of scopes).\n";
+static const char list_help[] = "usage: latchkey scope list [--json]\n"
+				"\n"
+				"Lists the scope catalog (--json: an array of scopes).\n";
 
 int lk_cmd_scope_list(struct lk_cli *cli, int argc, char **argv)
 {

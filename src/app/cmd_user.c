@@ -163,16 +163,35 @@ int lk_cmd_user_add(struct lk_cli *cli, int argc, char **argv)
 	optind = 0;
 	while ((c = lk_cli_getopt_pos(cli, argc, argv, opts, add_help, pos, 1, &npos, &rc)) != -1) {
 		switch (c) {
-		case LK_CLI_STOP: return rc;
-		case O_EMAIL: in.email = optarg; break;
-		case O_EMAIL_VERIFIED: in.email_verified = 1; break;
-		case O_NAME: in.display_name = optarg; break;
-		case O_GIVEN_NAME: in.given_name = optarg; break;
-		case O_FAMILY_NAME: in.family_name = optarg; break;
-		case O_PHONE: in.phone = optarg; break;
-		case O_ROLE: in.role = optarg; break;
-		case O_PASSWORD_STDIN: from_stdin = true; break;
-		default: json = true; break;
+		case LK_CLI_STOP:
+			return rc;
+		case O_EMAIL:
+			in.email = optarg;
+			break;
+		case O_EMAIL_VERIFIED:
+			in.email_verified = 1;
+			break;
+		case O_NAME:
+			in.display_name = optarg;
+			break;
+		case O_GIVEN_NAME:
+			in.given_name = optarg;
+			break;
+		case O_FAMILY_NAME:
+			in.family_name = optarg;
+			break;
+		case O_PHONE:
+			in.phone = optarg;
+			break;
+		case O_ROLE:
+			in.role = optarg;
+			break;
+		case O_PASSWORD_STDIN:
+			from_stdin = true;
+			break;
+		default:
+			json = true;
+			break;
 		}
 	}
 	if (npos < 1)
@@ -212,10 +231,9 @@ out:
 	return rc;
 }
 
-static const char list_help[] =
-	"usage: latchkey user list [--json]\n"
-	"\n"
-	"Lists the users (--json: an array of users).\n";
+static const char list_help[] = "usage: latchkey user list [--json]\n"
+				"\n"
+				"Lists the users (--json: an array of users).\n";
 
 int lk_cmd_user_list(struct lk_cli *cli, int argc, char **argv)
 {
@@ -323,17 +341,18 @@ static int user_action(struct lk_cli *cli, int argc, char **argv, const char *he
 		print_user(&u);
 	else
 		printf("user '%s' %s\n", full,
-		       act == ENABLE ? "enabled" : act == DISABLE ? "disabled" : "removed");
+		       act == ENABLE	? "enabled"
+		       : act == DISABLE ? "disabled"
+					: "removed");
 	lk_user_release(&u);
 out:
 	lk_store_close(s);
 	return rc;
 }
 
-static const char show_help[] =
-	"usage: latchkey user show USER [--json]\n"
-	"\n"
-	"Prints a user's profile (never the password hash).\n";
+static const char show_help[] = "usage: latchkey user show USER [--json]\n"
+				"\n"
+				"Prints a user's profile (never the password hash).\n";
 
 int lk_cmd_user_show(struct lk_cli *cli, int argc, char **argv)
 {
@@ -351,10 +370,9 @@ int lk_cmd_user_disable(struct lk_cli *cli, int argc, char **argv)
 	return user_action(cli, argc, argv, disable_help, DISABLE);
 }
 
-static const char enable_help[] =
-	"usage: latchkey user enable USER [--json]\n"
-	"\n"
-	"Enables a user that was disabled.\n";
+static const char enable_help[] = "usage: latchkey user enable USER [--json]\n"
+				  "\n"
+				  "Enables a user that was disabled.\n";
 
 int lk_cmd_user_enable(struct lk_cli *cli, int argc, char **argv)
 {

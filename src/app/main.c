@@ -50,7 +50,7 @@ static void usage(FILE *f)
 	      "                COMMAND [ARGS]\n\ncommands:\n",
 	      f);
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-18s %s\n", commands[i].name, commands[i].summary);
 	fputs("\n'latchkey COMMAND --help' describes a command.\n", f);
 }
 
@@ -165,7 +165,7 @@ static int unknown_command(int argc, char **argv, int i)
 		"usage: latchkey %s SUBCOMMAND\n", argv[i]);
 	for (size_t k = 0; k < NCOMMANDS; k++) {
 		if (strncmp(commands[k].name, argv[i], n) == 0 && commands[k].name[n] == ' ')
-			fprintf(stderr, "  %-14s %s\n", commands[k].name, commands[k].summary);
+			fprintf(stderr, "  %-18s %s\n", commands[k].name, commands[k].summary);
 	}
 	return i + 1 < argc && strcmp(argv[i + 1], "--help") == 0 ? LK_EXIT_OK : LK_EXIT_USAGE;
 }

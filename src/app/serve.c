@@ -18,6 +18,7 @@
 #include "endpoints/context.h"
 #include "endpoints/endpoints.h"
 #include "http/http.h"
+#include "oauth/registry.h"
 #include "oauth/signing_keys.h"
 
 static const char serve_help[] =
@@ -173,6 +174,28 @@ static int parse_flags(struct lk_cli *cli, int argc, char **argv)
 	return lk_cli_finish(cli);
 }
 
+/*
+ * DESIGN §6: on a database without an administrator, serve creates `admin`
+ * with a generated password, shown once on standard output (not in the log).
+ */
+static int bootstrap_admin(struct lk_cli *cli, struct lk_store *s)
+{
+	struct lk_registry r = {.store = s, .cfg = &cli->cfg, .actor = "serve", .now = lk_now()};
+	char password[LK_PASSWORD_GENERATED_LEN + 1] = "";
+	bool created = false;
+
+	if (lk_registry_admin_bootstrap(&r, password, &created) != LK_OK)
+		return lk_cli_fail(cli, "cannot create the administrator: %s", r.err);
+	if (created) {
+		printf("Created the administrator %s\\admin with the password: %s\n"
+		       "It is shown only this once; change it with 'latchkey user passwd admin'.\n",
+		       cli->cfg.default_domain, password);
+		fflush(stdout);
+	}
+	lk_wipe(password, sizeof(password));
+	return LK_EXIT_OK;
+}
+
 /* Database, master key, signing keys: everything before the first request. */
 static int prepare(struct lk_cli *cli, struct lk_ctx *ctx, struct refresher *r)
 {
@@ -184,6 +207,8 @@ static int prepare(struct lk_cli *cli, struct lk_ctx *ctx, struct refresher *r)
 
 	if (lk_cli_open_store(cli, &s))
 		return LK_EXIT_INVALID;
+	if (bootstrap_admin(cli, s))
+		goto out_store;
 	if (lk_cli_master_key(cli, true, &mk))
 		goto out_store;
 	err = lk_signing_keys_ensure(s, &mk, &cli->cfg, lk_now(), &created);

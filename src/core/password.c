@@ -86,8 +86,7 @@ static enum lk_err from_argon2(int rc)
 	}
 }
 
-enum lk_err lk_password_hash(const char *password, const struct lk_argon2_params *p,
-			     char **encoded)
+enum lk_err lk_password_hash(const char *password, const struct lk_argon2_params *p, char **encoded)
 {
 	unsigned char salt[SALT_LEN];
 	char *buf = NULL;
@@ -104,8 +103,8 @@ enum lk_err lk_password_hash(const char *password, const struct lk_argon2_params
 	err = LK_EINVAL;
 	if (!params_in_bounds(p->memory_kib, p->iterations, p->parallelism))
 		goto out;
-	buflen = argon2_encodedlen(p->iterations, p->memory_kib, p->parallelism, SALT_LEN,
-				   HASH_LEN, Argon2_id);
+	buflen = argon2_encodedlen(p->iterations, p->memory_kib, p->parallelism, SALT_LEN, HASH_LEN,
+				   Argon2_id);
 	err = LK_ENOMEM;
 	buf = malloc(buflen);
 	if (!buf)
@@ -195,7 +194,7 @@ static bool parse_phc(const char *s, struct phc_params *out)
  * also takes effect). Other variants than Argon2id never get here: they are
  * refused as malformed, since latchkey has never written them.
  */
-static bool needs_rehash(const struct phc_params *ph, const struct lk_argon2_params *p)
+static bool stale(const struct phc_params *ph, const struct lk_argon2_params *p)
 {
 	return ph->version != ARGON2_V19 || ph->memory_kib != p->memory_kib ||
 	       ph->iterations != p->iterations || ph->parallelism != p->parallelism;
@@ -221,7 +220,7 @@ static enum lk_err verify_result(int rc)
 }
 
 enum lk_err lk_password_verify(const char *encoded, const char *password,
-			       const struct lk_argon2_params *p, bool *needs)
+			       const struct lk_argon2_params *p, bool *needs_rehash)
 {
 	struct phc_params ph;
 	size_t pwlen;
@@ -243,8 +242,8 @@ enum lk_err lk_password_verify(const char *encoded, const char *password,
 	/* libargon2 recomputes the tag and compares it in constant time. */
 	rc = argon2id_verify(encoded, password, pwlen);
 	err = verify_result(rc);
-	if (err == LK_OK && needs)
-		*needs = needs_rehash(&ph, p);
+	if (err == LK_OK && needs_rehash)
+		*needs_rehash = stale(&ph, p);
 out:
 	return err;
 }

@@ -130,7 +130,11 @@ void lk_slowpool_push(struct lk_slowpool *p, struct lk_slow_job *job)
 		p->head = job;
 	p->tail = job;
 	p->queued++;
-	pthread_cond_signal(&p->cv);
+	/* When stopping, this may have been the last place the threads wait for. */
+	if (p->stopping)
+		pthread_cond_broadcast(&p->cv);
+	else
+		pthread_cond_signal(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 }
 

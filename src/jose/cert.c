@@ -62,8 +62,8 @@ static void say(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /*
- * A certificate is never encrypted; refusing to supply a passphrase keeps
- * OpenSSL from prompting on the terminal for a PEM block that claims to be.
+ * A certificate is never encrypted. Refusing to supply a passphrase keeps
+ * OpenSSL from prompting on the terminal when a PEM block claims it is.
  */
 static int no_passphrase(char *buf, int size, int rwflag, void *u)
 {
@@ -113,8 +113,8 @@ static char *b64url_dup(const unsigned char *in, size_t n)
  * zero, as RFC 7518 §6.2.1.2 wants for EC coordinates, or minimal as §6.3.1.1
  * wants for RSA.
  */
-static enum lk_err set_bn_member(const EVP_PKEY *pkey, const char *param, size_t pad,
-				 json_t *jwk, const char *name)
+static enum lk_err set_bn_member(const EVP_PKEY *pkey, const char *param, size_t pad, json_t *jwk,
+				 const char *name)
 {
 	unsigned char raw[RSA_MAX_BYTES];
 	BIGNUM *bn = NULL;
@@ -176,39 +176,53 @@ static enum lk_err check_key(const EVP_PKEY *pkey, char *type, size_t typelen, c
 	}
 }
 
+/* RFC 7518 §6.3.1: the modulus and the exponent, each without leading zeros. */
+static enum lk_err rsa_members(const EVP_PKEY *pkey, json_t *jwk)
+{
+	enum lk_err err;
+
+	if (json_object_set_new(jwk, JWK_KTY, json_string(JWK_KTY_RSA)) != 0)
+		return LK_ENOMEM;
+	err = set_bn_member(pkey, OSSL_PKEY_PARAM_RSA_N, 0, jwk, JWK_N);
+	if (!err)
+		err = set_bn_member(pkey, OSSL_PKEY_PARAM_RSA_E, 0, jwk, JWK_E);
+	return err;
+}
+
 /*
- * Builds the public JWK of a checked key (RFC 7518 §6.2 for EC, §6.3 for RSA)
- * with its RFC 7638 thumbprint as kid, and returns both as text.
+ * RFC 7518 §6.2.1: the curve and the coordinates. They are read as numbers
+ * rather than split from the encoded point, so that a certificate carrying a
+ * compressed point works as well.
+ */
+static enum lk_err ec_members(const EVP_PKEY *pkey, json_t *jwk)
+{
+	enum lk_err err;
+
+	if (json_object_set_new(jwk, JWK_KTY, json_string(JWK_KTY_EC)) != 0 ||
+	    json_object_set_new(jwk, JWK_CRV, json_string(JWK_CRV_P256)) != 0)
+		return LK_ENOMEM;
+	err = set_bn_member(pkey, OSSL_PKEY_PARAM_EC_PUB_X, P256_COORD_LEN, jwk, JWK_X);
+	if (!err)
+		err = set_bn_member(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, P256_COORD_LEN, jwk, JWK_Y);
+	return err;
+}
+
+/*
+ * Builds the public JWK of a checked key with its RFC 7638 thumbprint as kid,
+ * and returns both as text.
  */
 static enum lk_err describe_key(const EVP_PKEY *pkey, char **jwk_text, char **kid_text)
 {
 	json_t *jwk = json_object();
 	char kid[LK_KID_MAX];
 	enum lk_err err = LK_ENOMEM;
-	bool rsa = EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA;
 
 	if (!jwk)
 		goto out;
-	if (json_object_set_new(jwk, JWK_KTY, json_string(rsa ? JWK_KTY_RSA : JWK_KTY_EC)) != 0)
-		goto out;
-	if (rsa) {
-		err = set_bn_member(pkey, OSSL_PKEY_PARAM_RSA_N, 0, jwk, JWK_N);
-		if (!err)
-			err = set_bn_member(pkey, OSSL_PKEY_PARAM_RSA_E, 0, jwk, JWK_E);
-	} else {
-		/*
-		 * The coordinates, rather than the encoded point, so that a
-		 * certificate carrying a compressed point works as well.
-		 */
-		err = json_object_set_new(jwk, JWK_CRV, json_string(JWK_CRV_P256)) ? LK_ENOMEM
-										     : LK_OK;
-		if (!err)
-			err = set_bn_member(pkey, OSSL_PKEY_PARAM_EC_PUB_X, P256_COORD_LEN, jwk,
-					    JWK_X);
-		if (!err)
-			err = set_bn_member(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, P256_COORD_LEN, jwk,
-					    JWK_Y);
-	}
+	if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA)
+		err = rsa_members(pkey, jwk);
+	else
+		err = ec_members(pkey, jwk);
 	if (err)
 		goto out;
 	err = lk_jwk_thumbprint_obj(jwk, kid);
@@ -265,11 +279,13 @@ static enum lk_err subject_of(X509 *x, char **out, char *err, size_t errlen)
 	if (*out)
 		rc = LK_OK;
 out:
+	if (rc == LK_ENOMEM)
+		say(err, errlen, "out of memory");
 	BIO_free(bio);
 	return rc;
 }
 
-/* The DER encoding in memory of our own (free), and its x5t#S256. */
+/* Copies the DER encoding into c->der (freed with free()) and sets c->x5t_s256. */
 static enum lk_err der_of(X509 *x, struct lk_cert_info *c)
 {
 	uint8_t digest[LK_SHA256_LEN];
@@ -291,7 +307,11 @@ static enum lk_err der_of(X509 *x, struct lk_cert_info *c)
 	return c->x5t_s256 ? LK_OK : LK_ENOMEM;
 }
 
-/* Fills c from a parsed certificate: everything but the checks made by the caller. */
+/*
+ * Fills the descriptive members of c from a certificate whose key and validity
+ * passed. A key whose parameters cannot be read is refused like any other
+ * unusable certificate (LK_EINVAL); LK_ENOMEM stays what it is.
+ */
 static enum lk_err fill(X509 *x, const EVP_PKEY *pkey, const char *type, struct lk_cert_info *c,
 			char *err, size_t errlen)
 {
@@ -309,10 +329,12 @@ static enum lk_err fill(X509 *x, const EVP_PKEY *pkey, const char *type, struct 
 		goto out;
 	rc = der_of(x, c);
 out:
-	if (rc == LK_ENOMEM)
+	if (rc == LK_ENOMEM) {
 		say(err, errlen, "out of memory");
-	else if (rc)
+	} else if (rc) {
 		say(err, errlen, "the certificate's public key cannot be read");
+		rc = LK_EINVAL;
+	}
 	return rc;
 }
 

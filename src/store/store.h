@@ -181,7 +181,8 @@ enum lk_err lk_store_sqlite_dir(const char *url, char *out, size_t outlen);
  * a missing or empty required string, an enum value out of range, a negative
  * time or id is LK_EINVAL, a string or certificate longer than the limits of
  * records.h is LK_ETOOBIG, and nothing is changed. An optional string may be
- * NULL, which is stored as "". Names compare case-insensitively in ASCII.
+ * NULL, which is stored as "". Application names, user names and emails
+ * compare case-insensitively, in ASCII only (SQLite's lower()).
  * Records returned are the caller's, every string in them non-NULL; free
  * them with their _release (one record) or _free (an array) function. A row
  * holding an enum text that names no value is LK_ESTORE (and logged).

@@ -277,3 +277,25 @@ test('JSON logs carry a request id and never the query string', async () => {
 test('the binary exists', () => {
   assert.ok(statSync(BIN).isFile());
 });
+
+test('the first start creates an administrator and shows its password once', async () => {
+  const m = srv.stdout.match(/administrator local\\admin with the password: (\S+)/);
+  assert.ok(m, `no administrator line in:\n${srv.stdout}`);
+  assert.ok(m[1].length >= 20);
+  assert.ok(!srv.stderr.includes(m[1]), 'password not in the log');
+  const show = srv.cli(['user', 'show', 'admin', '--json']);
+  assert.equal(show.status, 0, show.stderr);
+  assert.equal(show.json.role, 'admin');
+  assert.ok(!show.stdout.includes(m[1]));
+  const d = freshDir();
+  try {
+    const first = await startServer({ dir: d });
+    await first.stop({ keepDir: true });
+    const second = await startServer({ dir: d });
+    await second.stop();
+    assert.match(first.stdout, /with the password/);
+    assert.doesNotMatch(second.stdout, /with the password/);
+  } finally {
+    d.remove();
+  }
+});

@@ -20,6 +20,7 @@
 #include <cjose/jws.h>
 #include <jansson.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -256,6 +257,37 @@ static void test_ec_p256(void **state)
 	free(pem);
 }
 
+/* A certificate may carry a compressed point; the JWK is the same. */
+static void test_ec_compressed_point(void **state)
+{
+	EVP_PKEY *k = EVP_PKEY_dup(keys[K_P256]);
+	struct lk_cert_info a = {0}, b = {0};
+	size_t len, der_len;
+	char *pem = pem_cert(K_P256, NOW - DAY, NOW + DAY, &len);
+	unsigned char *der;
+	X509 *x;
+
+	(void)state;
+	assert_non_null(k);
+	assert_int_equal(EVP_PKEY_set_utf8_string_param(
+				 k, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "compressed"),
+			 1);
+	x = make_cert(k, "billing", NOW - DAY, NOW + DAY);
+	der = to_der(x, &der_len);
+	/* The SubjectPublicKeyInfo of P-256 is 59 bytes with a compressed point, 91 without. */
+	assert_int_equal(i2d_PUBKEY(X509_get0_pubkey(x), NULL), 59);
+	assert_int_equal(lk_cert_parse(der, der_len, NOW, &a, NULL, 0), LK_OK);
+	assert_int_equal(lk_cert_parse((unsigned char *)pem, len, NOW, &b, NULL, 0), LK_OK);
+	assert_string_equal(a.public_jwk, b.public_jwk);
+	assert_string_equal(a.kid, b.kid);
+	lk_cert_info_release(&a);
+	lk_cert_info_release(&b);
+	free(der);
+	free(pem);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
 static void test_refused_keys(void **state)
 {
 	static const struct {
@@ -361,15 +393,14 @@ static void test_error_buffer(void **state)
 	(void)state;
 	/* A short buffer gets a truncated, terminated reason; none is fine too. */
 	memset(small, '#', sizeof(small));
-	assert_int_equal(lk_cert_parse((const unsigned char *)"x", 1, NOW, &c, small,
-				       sizeof(small)),
-			 LK_EINVAL);
+	assert_int_equal(
+		lk_cert_parse((const unsigned char *)"x", 1, NOW, &c, small, sizeof(small)),
+		LK_EINVAL);
 	assert_string_equal(small, "not an ");
-	assert_int_equal(lk_cert_parse((const unsigned char *)"x", 1, NOW, &c, NULL, 0),
-			 LK_EINVAL);
-	assert_int_equal(lk_cert_parse((const unsigned char *)"x", 1, NOW, NULL, small,
-				       sizeof(small)),
-			 LK_EINVAL);
+	assert_int_equal(lk_cert_parse((const unsigned char *)"x", 1, NOW, &c, NULL, 0), LK_EINVAL);
+	assert_int_equal(
+		lk_cert_parse((const unsigned char *)"x", 1, NOW, NULL, small, sizeof(small)),
+		LK_EINVAL);
 }
 
 /* Appends the base64url of n bytes to the string at out. */
@@ -450,7 +481,7 @@ static bool cert_jwk_verifies(int key, EVP_PKEY *signer, const char *alg)
 	return ok;
 }
 
-static void test_jwk_is_the_cert_key(void **state)
+static void test_jwk_verifies_cert_key_signatures(void **state)
 {
 	EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 
@@ -470,11 +501,12 @@ int main(void)
 		cmocka_unit_test(test_rsa_pem),
 		cmocka_unit_test(test_rsa_der),
 		cmocka_unit_test(test_ec_p256),
+		cmocka_unit_test(test_ec_compressed_point),
 		cmocka_unit_test(test_refused_keys),
 		cmocka_unit_test(test_validity),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_error_buffer),
-		cmocka_unit_test(test_jwk_is_the_cert_key),
+		cmocka_unit_test(test_jwk_verifies_cert_key_signatures),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -140,12 +140,12 @@ static void test_length_limit(void **state)
 static void test_bad_params(void **state)
 {
 	static const struct lk_argon2_params bad[] = {
-		{1, 1, 1},           /* less memory than libargon2 allows */
-		{256, 0, 1},         /* no pass */
-		{256, 1, 0},         /* no lane */
-		{64, 1, 16},         /* fewer than 8 blocks per lane */
-		{4194304, 1, 1},     /* past latchkey's memory bound */
-		{256, 1000, 1},      /* past latchkey's iteration bound */
+		{1, 1, 1},	 /* less memory than libargon2 allows */
+		{256, 0, 1},	 /* no pass */
+		{256, 1, 0},	 /* no lane */
+		{64, 1, 16},	 /* fewer than 8 blocks per lane */
+		{4194304, 1, 1}, /* past latchkey's memory bound */
+		{256, 1000, 1},	 /* past latchkey's iteration bound */
 		{UINT32_MAX, 1, 1},
 	};
 	char *sentinel = (char *)"unchanged", *out = sentinel;
@@ -213,20 +213,24 @@ static void test_malformed(void **state)
 		"$argon2id$",
 		"$argon2id$v=19$m=256,t=1,p=1$",
 		"$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHRzYWx0$",
-		"$argon2id$v=19$m=256,t=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-		"$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA$",
+		"$argon2id$v=19$m=256,t=1$c2FsdHNhbHRzYWx0$"
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHRzYWx0$"
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA$",
 		"$argon2id$v=19$m=256,t=1,p=1$!!!!$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-		"$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHRzYWx0$!!AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHRzYWx0$!!"
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 		"$argon2id$v=19$m=256,t=1,p=1$c2E$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-		"$scrypt$ln=16,r=8,p=1$aM15713r3Xsvxbi31lqr1Q$nFNh2CVHVjNldFVKDHDlm4CbdRSCdEBsjjJxD+iCs5E",
+		"$scrypt$ln=16,r=8,p=1$aM15713r3Xsvxbi31lqr1Q$"
+		"nFNh2CVHVjNldFVKDHDlm4CbdRSCdEBsjjJxD+iCs5E",
 	};
 	/* Each of these replaces one part of a valid hash. */
 	static const char *const edits[][2] = {
-		{"m=256", "m=+256"},  {"m=256", "m=0256"},   {"m=256", "m= 256"},
-		{"m=256", "m=-256"},  {"m=256", "m=256x"},   {"m=256", "m=99999999999"},
-		{"m=256", "m="},      {"t=1", "t=0x1"},       {"p=1", "p=1,x=2"},
-		{"v=19", "v=abc"},    {"m=256", "m=4294967295"}, {"t=1", "t=100000"},
-		{"p=1", "p=0"},       {"m=256", "m=1"},
+		{"m=256", "m=+256"}, {"m=256", "m=0256"},	{"m=256", "m= 256"},
+		{"m=256", "m=-256"}, {"m=256", "m=256x"},	{"m=256", "m=99999999999"},
+		{"m=256", "m="},     {"t=1", "t=0x1"},		{"p=1", "p=1,x=2"},
+		{"v=19", "v=abc"},   {"m=256", "m=4294967295"}, {"t=1", "t=100000"},
+		{"p=1", "p=0"},	     {"m=256", "m=1"},
 	};
 
 	(void)state;
@@ -266,14 +270,14 @@ static void test_other_variants(void **state)
 	const unsigned char salt[16] = "0123456789abcdef";
 
 	(void)state;
-	assert_int_equal(argon2i_hash_encoded(1, 256, 1, "pw", 2, salt, sizeof(salt), 32, buf,
-					      sizeof(buf)),
-			 ARGON2_OK);
+	assert_int_equal(
+		argon2i_hash_encoded(1, 256, 1, "pw", 2, salt, sizeof(salt), 32, buf, sizeof(buf)),
+		ARGON2_OK);
 	assert_int_equal(argon2i_verify(buf, "pw", 2), ARGON2_OK);
 	assert_int_equal(lk_password_verify(buf, "pw", &fast, NULL), LK_EPARSE);
-	assert_int_equal(argon2d_hash_encoded(1, 256, 1, "pw", 2, salt, sizeof(salt), 32, buf,
-					      sizeof(buf)),
-			 ARGON2_OK);
+	assert_int_equal(
+		argon2d_hash_encoded(1, 256, 1, "pw", 2, salt, sizeof(salt), 32, buf, sizeof(buf)),
+		ARGON2_OK);
 	assert_int_equal(lk_password_verify(buf, "pw", &fast, NULL), LK_EPARSE);
 }
 
@@ -299,21 +303,21 @@ static void test_defaults_roundtrip(void **state)
 	lk_argon2_defaults(&def);
 	enc = hash_of("a password with the real parameters", &def);
 	assert_true(strncmp(enc, "$argon2id$v=19$m=19456,t=2,p=1$", 31) == 0);
-	assert_int_equal(lk_password_verify(enc, "a password with the real parameters", &def,
-					    &rehash),
-			 LK_OK);
+	assert_int_equal(
+		lk_password_verify(enc, "a password with the real parameters", &def, &rehash),
+		LK_OK);
 	assert_false(rehash);
-	assert_int_equal(lk_password_verify(enc, "a password with the real parameter", &def,
-					    &rehash),
-			 LK_EDENIED);
-	assert_int_equal(lk_password_verify(enc, "a password with the real parameters", &fast,
-					    &rehash),
-			 LK_OK);
+	assert_int_equal(
+		lk_password_verify(enc, "a password with the real parameter", &def, &rehash),
+		LK_EDENIED);
+	assert_int_equal(
+		lk_password_verify(enc, "a password with the real parameters", &fast, &rehash),
+		LK_OK);
 	assert_true(rehash);
 	free(enc);
 }
 
-static void test_generate(void **state)
+static void test_generate_alphabet_and_lengths(void **state)
 {
 	char a[130], b[130];
 	size_t len, i;
@@ -388,7 +392,7 @@ int main(void)
 		cmocka_unit_test(test_other_variants),
 		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_defaults_roundtrip),
-		cmocka_unit_test(test_generate),
+		cmocka_unit_test(test_generate_alphabet_and_lengths),
 		cmocka_unit_test(test_generate_bounds),
 		cmocka_unit_test(test_generate_spread),
 	};

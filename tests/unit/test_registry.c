@@ -448,6 +448,7 @@ static void test_users(void **state)
 
 	ui.user = "ALICE";
 	ui.email = NULL;
+	ui.email_verified = -1;
 	assert_int_equal(lk_registry_user_add(&f->r, &ui, "x-long-password", &u, pw), LK_EEXIST);
 	ui.user = "bob";
 	ui.email = "alice@example.com";
@@ -461,7 +462,7 @@ static void test_users(void **state)
 	ui.role = "root";
 	assert_int_equal(lk_registry_user_add(&f->r, &ui, "x-long-password", &u, pw), LK_EINVAL);
 	ui.role = NULL;
-	ui.email_verified = 1;
+	ui.email_verified = 1; /* no email to verify */
 	assert_int_equal(lk_registry_user_add(&f->r, &ui, "x-long-password", &u, pw), LK_EINVAL);
 
 	assert_int_equal(lk_registry_user_passwd(&f->r, "alice", NULL, pw), LK_OK);
