@@ -100,8 +100,9 @@ test: all unit replay e2e
 asan:
 	$(MAKE) O=build-asan SAN=1 unit replay e2e
 
-# libFuzzer needs clang. Each target runs FUZZ_SECONDS and keeps what it
-# finds new in its corpus directory.
+# libFuzzer needs clang. Each target runs FUZZ_SECONDS, starting from the
+# committed seeds in tests/fuzz/corpus/NAME; what it finds new goes to
+# build-fuzz/corpus/NAME (copy an interesting input into the seeds by hand).
 FUZZ_CFLAGS := $(BASE_CFLAGS) $(WARN) -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-omit-frame-pointer
 fuzz:
@@ -110,9 +111,9 @@ fuzz:
 		clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o build-fuzz/fuzz_$$n \
 			tests/fuzz/fuzz_$$n.c $(filter-out src/app/main.c,$(LIB_SRC)) \
 			$(PKG_LIBS) -lm; \
-		mkdir -p tests/fuzz/corpus/$$n; \
+		mkdir -p build-fuzz/corpus/$$n; \
 		build-fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
-			tests/fuzz/corpus/$$n; \
+			build-fuzz/corpus/$$n tests/fuzz/corpus/$$n; \
 	done
 
 bench:
