@@ -62,6 +62,20 @@ static void reload_keys(struct refresher *r, struct lk_store *s, int64_t now)
 	lk_debug("signing keys reloaded");
 }
 
+/* Rebuilds the application snapshot from the database. */
+static void reload_clients(struct refresher *r, struct lk_store *s, int64_t now)
+{
+	struct lk_clients *c = NULL;
+	enum lk_err err = lk_clients_load(s, now, &c);
+
+	if (err) {
+		lk_error("cannot reload the applications: %s", lk_err_str(err));
+		return;
+	}
+	lk_ctx_set_clients(r->ctx, c);
+	lk_debug("applications reloaded (%zu)", lk_clients_count(c));
+}
+
 /* One pass: notice changes, run automatic rotation and clean-up. */
 static void refresh_once(struct refresher *r, struct lk_store *s)
 {
@@ -81,8 +95,11 @@ static void refresh_once(struct refresher *r, struct lk_store *s)
 		lk_warn("cannot read the change counter");
 		return;
 	}
-	if (seq != r->seq || (r->next_change && now >= r->next_change)) {
+	if (seq != r->seq) {
 		r->seq = seq;
+		reload_keys(r, s, now);
+		reload_clients(r, s, now);
+	} else if (r->next_change && now >= r->next_change) {
 		reload_keys(r, s, now);
 	}
 }
@@ -202,6 +219,7 @@ static int prepare(struct lk_cli *cli, struct lk_ctx *ctx, struct refresher *r)
 	struct lk_store *s = NULL;
 	struct lk_master_key mk;
 	struct lk_keyring *kr = NULL;
+	struct lk_clients *clients = NULL;
 	enum lk_err err;
 	int created = 0, rc = LK_EXIT_INVALID;
 
@@ -234,6 +252,13 @@ static int prepare(struct lk_cli *cli, struct lk_ctx *ctx, struct refresher *r)
 	}
 	r->next_change = lk_keyring_next_change(kr);
 	lk_ctx_set_keyring(ctx, kr);
+	err = lk_clients_load(s, lk_now(), &clients);
+	if (err) {
+		lk_ctx_release(ctx);
+		lk_cli_fail(cli, "cannot load the applications: %s", lk_err_str(err));
+		goto out_key;
+	}
+	lk_ctx_set_clients(ctx, clients);
 	rc = LK_EXIT_OK;
 out_key:
 	lk_master_key_wipe(&mk);

@@ -6,7 +6,7 @@
 #include "core/log.h"
 #include "endpoints/endpoints.h"
 
-/* The URL of the store, for the thread-exit destructor: set once at init. */
+/* Closes a thread's connection when the thread exits. */
 static void close_store(void *p)
 {
 	lk_store_close(p);
@@ -46,6 +46,8 @@ void lk_ctx_release(struct lk_ctx *ctx)
 	pthread_key_delete(ctx->store_key);
 	lk_keyring_unref(ctx->keyring);
 	ctx->keyring = NULL;
+	lk_clients_unref(ctx->clients);
+	ctx->clients = NULL;
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx->discovery);
 	ctx->discovery = NULL;
@@ -90,4 +92,25 @@ void lk_ctx_set_keyring(struct lk_ctx *ctx, struct lk_keyring *kr)
 	ctx->keyring = kr;
 	pthread_mutex_unlock(&ctx->lock);
 	lk_keyring_unref(old);
+}
+
+struct lk_clients *lk_ctx_clients(struct lk_ctx *ctx)
+{
+	struct lk_clients *c;
+
+	pthread_mutex_lock(&ctx->lock);
+	c = lk_clients_ref(ctx->clients);
+	pthread_mutex_unlock(&ctx->lock);
+	return c;
+}
+
+void lk_ctx_set_clients(struct lk_ctx *ctx, struct lk_clients *c)
+{
+	struct lk_clients *old;
+
+	pthread_mutex_lock(&ctx->lock);
+	old = ctx->clients;
+	ctx->clients = c;
+	pthread_mutex_unlock(&ctx->lock);
+	lk_clients_unref(old);
 }

@@ -12,13 +12,15 @@
 
 #include "config/config.h"
 #include "jose/keyring.h"
+#include "oauth/clients.h"
 #include "store/store.h"
 
 struct lk_ctx {
 	const struct lk_config *cfg;   /* borrowed; outlives the context */
 	struct lk_master_key mk;
-	pthread_mutex_t lock;          /* guards keyring */
+	pthread_mutex_t lock;          /* guards keyring and clients */
 	struct lk_keyring *keyring;    /* current snapshot; one reference */
+	struct lk_clients *clients;    /* current snapshot; one reference */
 	char *discovery;               /* the metadata document, built once */
 	pthread_key_t store_key;       /* this thread's struct lk_store * */
 };
@@ -44,5 +46,11 @@ struct lk_keyring *lk_ctx_keyring(struct lk_ctx *ctx);
 
 /* Swaps in a new keyring, taking over the caller's reference. */
 void lk_ctx_set_keyring(struct lk_ctx *ctx, struct lk_keyring *kr);
+
+/* The current applications with a reference the caller must drop (unref). */
+struct lk_clients *lk_ctx_clients(struct lk_ctx *ctx);
+
+/* Swaps in a new application snapshot, taking over the caller's reference. */
+void lk_ctx_set_clients(struct lk_ctx *ctx, struct lk_clients *c);
 
 #endif

@@ -332,4 +332,79 @@ enum lk_err lk_store_audit_add(struct lk_store *s, const struct lk_audit *e);
  */
 enum lk_err lk_store_audit_list(struct lk_store *s, int limit, struct lk_audit **out, size_t *n);
 
+
+/* ---- Tokens (issue: token service): opaque access tokens, revoked JWT ids,
+ * consumed client-assertion ids, registration access tokens ---- */
+
+/* An opaque access token, stored only as the SHA-256 of its value. */
+struct lk_token_record {
+	uint8_t hash[LK_SHA256_LEN];
+	char *jti;
+	char *client_id;
+	char *subject;
+	char *scope;
+	char *audience;
+	int64_t issued_at;
+	int64_t expires_at;      /* 0 = never */
+	int64_t sliding_seconds; /* 0 = absolute; else each use moves expiry to now + this */
+	bool revoked;
+};
+
+/* Frees the members of a token record (not the struct). NULL-safe. */
+void lk_token_record_release(struct lk_token_record *t);
+
+/*
+ * Stores an opaque access token. LK_EEXIST for a duplicate hash; LK_ENOTFOUND
+ * when client_id names no application. Tokens are deleted with their
+ * application.
+ */
+enum lk_err lk_store_token_insert(struct lk_store *s, const struct lk_token_record *t);
+
+/* Reads the token whose hash is given. LK_ENOTFOUND. */
+enum lk_err lk_store_token_get(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+			       struct lk_token_record *out);
+
+/* Marks a token revoked. LK_ENOTFOUND when there is none. */
+enum lk_err lk_store_token_revoke(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN]);
+
+/*
+ * Moves the expiry of a live sliding token to expires_at when that is later
+ * than the stored one (never earlier, never for a revoked token).
+ */
+enum lk_err lk_store_token_extend(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				  int64_t expires_at);
+
+/*
+ * Deletes what has expired at now: tokens with expires_at != 0 and <= now,
+ * revoked JWT ids and consumed assertion ids past their expiry. *deleted
+ * (may be NULL) counts rows.
+ */
+enum lk_err lk_store_tokens_delete_expired(struct lk_store *s, int64_t now, int *deleted);
+
+/*
+ * Records that the JWT access token jti is revoked until expires_at (when it
+ * would have expired anyway). Idempotent.
+ */
+enum lk_err lk_store_jti_revoke(struct lk_store *s, const char *jti, int64_t expires_at);
+
+/* Whether a JWT access token id was revoked. */
+enum lk_err lk_store_jti_revoked(struct lk_store *s, const char *jti, bool *revoked);
+
+/*
+ * Consumes the jti of a client assertion (RFC 7523 §3: a JWT must not be
+ * reused), remembered until expires_at. Atomic: of two concurrent uses of the
+ * same (client_id, jti), exactly one gets LK_OK and the other LK_EEXIST.
+ */
+enum lk_err lk_store_assertion_use(struct lk_store *s, const char *client_id, const char *jti,
+				   int64_t expires_at);
+
+/*
+ * RFC 7592 registration access token of a client: set (replacing any
+ * previous one) and read back its SHA-256. get: LK_ENOTFOUND when none.
+ */
+enum lk_err lk_store_registration_token_set(struct lk_store *s, const char *client_id,
+					    const uint8_t hash[LK_SHA256_LEN]);
+enum lk_err lk_store_registration_token_get(struct lk_store *s, const char *client_id,
+					    uint8_t hash[LK_SHA256_LEN]);
+
 #endif

@@ -1,0 +1,63 @@
+/*
+ * Access tokens: issuing them (RFC 9068 JWTs, or opaque `lk_at_` reference
+ * tokens stored as SHA-256 hashes) and the RFC 6749 §5.1 token response.
+ *
+ * The format, lifetime, life cycle and audience come from the application
+ * (DESIGN §1): JWT unless the app is opaque (sliding, never, bearer_token
+ * apps always are); lifetime = the app's minutes, else [tokens]
+ * access_lifetime; `never` has no exp and no expires_in; audience = the app's,
+ * else [tokens] audience, else the issuer.
+ */
+#ifndef LK_OAUTH_TOKENS_H
+#define LK_OAUTH_TOKENS_H
+
+#include <stdint.h>
+
+#include "config/config.h"
+#include "http/http.h"
+#include "jose/keyring.h"
+#include "oauth/clients.h"
+#include "store/store.h"
+
+/* What issuing needs. The JWT path uses only cfg and keyring: no disk. */
+struct lk_token_env {
+	const struct lk_config *cfg;
+	const struct lk_keyring *keyring;
+	struct lk_store *store; /* opaque tokens only */
+	int64_t now;
+};
+
+#define LK_JTI_MAX 32
+
+struct lk_access_token {
+	char *token;         /* the token; free with lk_access_token_release */
+	int64_t expires_in;  /* seconds, or -1 when it never expires */
+	char *scope;         /* space-separated granted scopes */
+	char jti[LK_JTI_MAX]; /* 128 random bits, base64url */
+	bool jwt;
+};
+
+/*
+ * Issues an access token for client acting as subject with the granted scope
+ * (already checked against what the client may have). JWT claims (RFC 9068
+ * §2.2): iss, sub, aud, client_id, scope, iat, exp, jti, with header typ
+ * "at+jwt" and kid, signed with [tokens] access_alg. Opaque tokens are
+ * inserted into the store before the function returns. LK_ENOTFOUND when no
+ * key signs with the configured algorithm; store errors as they come.
+ */
+enum lk_err lk_access_token_issue(const struct lk_token_env *env, const struct lk_client *client,
+				  const char *subject, const char *scope,
+				  struct lk_access_token *out);
+
+/* Zeroes and frees the token. */
+void lk_access_token_release(struct lk_access_token *t);
+
+/*
+ * Writes the RFC 6749 §5.1 success response: access_token, token_type
+ * "Bearer", expires_in (unless it never expires), scope, and refresh_token /
+ * id_token when given; Cache-Control: no-store and Pragma: no-cache.
+ */
+void lk_token_response(struct lk_response *res, const struct lk_access_token *t,
+		       const char *refresh_token, const char *id_token);
+
+#endif
