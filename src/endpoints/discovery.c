@@ -48,6 +48,14 @@ static json_t *word_array(const char *list)
 	return a;
 }
 
+/* The endpoints that work, as metadata member and path: one line each. */
+static const struct {
+	const char *member;
+	const char *path;
+} endpoints[] = {
+	{LK_MD_JWKS_URI, LK_PATH_JWKS},
+};
+
 enum lk_err lk_discovery_build(const struct lk_config *cfg, char **out)
 {
 	json_t *doc = json_object();
@@ -56,7 +64,8 @@ enum lk_err lk_discovery_build(const struct lk_config *cfg, char **out)
 	if (!doc)
 		return LK_ENOMEM;
 	json_object_set_new(doc, LK_MD_ISSUER, json_string(cfg->issuer));
-	json_object_set_new(doc, LK_MD_JWKS_URI, endpoint_url(cfg, LK_PATH_JWKS));
+	for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++)
+		json_object_set_new(doc, endpoints[i].member, endpoint_url(cfg, endpoints[i].path));
 	/* OpenID Connect Discovery §3: subjects are the same for every client. */
 	json_object_set_new(doc, LK_MD_SUBJECT_TYPES_SUPPORTED, json_pack("[s]", "public"));
 	json_object_set_new(doc, LK_MD_ID_TOKEN_SIGNING_ALGS, word_array(cfg->signing_algs));

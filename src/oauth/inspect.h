@@ -56,7 +56,4 @@ enum lk_err lk_token_inspect(const struct lk_inspect_env *env, const char *token
 /* Frees the strings of an info. */
 void lk_token_info_release(struct lk_token_info *t);
 
-/* Whether a space-separated scope list holds every scope of `needed`. */
-bool lk_scope_covers(const char *granted, const char *needed);
-
 #endif
