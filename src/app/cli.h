@@ -119,6 +119,23 @@ int lk_cli_registry_fail(const struct lk_cli *cli, const struct lk_registry *r, 
 void lk_cli_registry_warn(const struct lk_registry *r);
 
 /*
+ * Parses the arguments of a command whose only options are --json and
+ * --help, with up to maxpos positional arguments (see lk_cli_getopt_pos).
+ * Returns true to go on, false to stop with exit status *rc.
+ */
+bool lk_cli_json_args(struct lk_cli *cli, int argc, char **argv, const char *help,
+		      const char **pos, int maxpos, int *npos, bool *json, int *rc);
+
+/* Prints the n records of an array as one JSON array, each through to_json. */
+#define LK_CLI_PRINT_JSON_ARRAY(items, n, to_json)                                   \
+	do {                                                                         \
+		json_t *arr_ = json_array();                                         \
+		for (size_t i_ = 0; i_ < (n); i_++)                                  \
+			json_array_append_new(arr_, (json_t *)to_json(&(items)[i_])); \
+		lk_cli_print_json(arr_);                                             \
+	} while (0)
+
+/*
  * lk_cli_getopt for commands with positional arguments (APP, USER, NAME),
  * which may come before, between or after the options; after "--" everything
  * is positional. The arguments are stored in pos, *npos counting them (set it

@@ -141,3 +141,24 @@ void lk_cli_print_json_secret(void *value, const char *member)
 		lk_wipe((char *)json_string_value(s), json_string_length(s));
 	json_decref(v);
 }
+
+bool lk_cli_json_args(struct lk_cli *cli, int argc, char **argv, const char *help,
+		      const char **pos, int maxpos, int *npos, bool *json, int *rc)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 0;
+	*npos = 0;
+	*json = false;
+	while ((c = lk_cli_getopt_pos(cli, argc, argv, opts, help, pos, maxpos, npos, rc)) != -1) {
+		if (c == LK_CLI_STOP)
+			return false;
+		*json = true;
+	}
+	return true;
+}

@@ -478,26 +478,16 @@ static int width(int w, const char *v, int max)
 
 int lk_cmd_app_list(struct lk_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct lk_store *s = NULL;
 	struct lk_registry r;
 	struct lk_app *apps = NULL;
 	size_t n = 0;
 	bool json = false;
-	int c, npos = 0, rc = LK_EXIT_OK, wn, ws;
+	int npos = 0, rc = LK_EXIT_OK, wn, ws;
 	enum lk_err err;
 
-	optind = 0;
-	while ((c = lk_cli_getopt_pos(cli, argc, argv, opts, list_help, NULL, 0, &npos, &rc)) !=
-	       -1) {
-		if (c == LK_CLI_STOP)
-			return rc;
-		json = true;
-	}
+	if (!lk_cli_json_args(cli, argc, argv, list_help, NULL, 0, &npos, &json, &rc))
+		return rc;
 	if (lk_cli_registry(cli, &s, &r))
 		return LK_EXIT_INVALID;
 	err = lk_registry_app_list(&r, &apps, &n);
@@ -506,11 +496,7 @@ int lk_cmd_app_list(struct lk_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		json_t *arr = json_array();
-
-		for (size_t i = 0; i < n; i++)
-			json_array_append_new(arr, lk_app_to_json(&apps[i]));
-		lk_cli_print_json(arr);
+		LK_CLI_PRINT_JSON_ARRAY(apps, n, lk_app_to_json);
 		goto out;
 	}
 	wn = (int)strlen("NAME");

@@ -70,26 +70,16 @@ static const char list_help[] = "usage: latchkey scope list [--json]\n"
 
 int lk_cmd_scope_list(struct lk_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct lk_store *s = NULL;
 	struct lk_registry r;
 	struct lk_scope *scopes = NULL;
 	size_t n = 0;
 	bool json = false;
-	int c, npos = 0, rc = LK_EXIT_OK, w = (int)strlen("NAME");
+	int npos = 0, rc = LK_EXIT_OK, w = (int)strlen("NAME");
 	enum lk_err err;
 
-	optind = 0;
-	while ((c = lk_cli_getopt_pos(cli, argc, argv, opts, list_help, NULL, 0, &npos, &rc)) !=
-	       -1) {
-		if (c == LK_CLI_STOP)
-			return rc;
-		json = true;
-	}
+	if (!lk_cli_json_args(cli, argc, argv, list_help, NULL, 0, &npos, &json, &rc))
+		return rc;
 	if (lk_cli_registry(cli, &s, &r))
 		return LK_EXIT_INVALID;
 	err = lk_registry_scope_list(&r, &scopes, &n);
@@ -98,11 +88,7 @@ int lk_cmd_scope_list(struct lk_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		json_t *arr = json_array();
-
-		for (size_t i = 0; i < n; i++)
-			json_array_append_new(arr, lk_scope_to_json(&scopes[i]));
-		lk_cli_print_json(arr);
+		LK_CLI_PRINT_JSON_ARRAY(scopes, n, lk_scope_to_json);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -207,11 +193,7 @@ int lk_cmd_audit(struct lk_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		json_t *arr = json_array();
-
-		for (size_t i = 0; i < n; i++)
-			json_array_append_new(arr, lk_audit_to_json(&log[i]));
-		lk_cli_print_json(arr);
+		LK_CLI_PRINT_JSON_ARRAY(log, n, lk_audit_to_json);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -237,26 +237,16 @@ static const char list_help[] = "usage: latchkey user list [--json]\n"
 
 int lk_cmd_user_list(struct lk_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct lk_store *s = NULL;
 	struct lk_registry r;
 	struct lk_user *users = NULL;
 	size_t n = 0;
 	bool json = false;
-	int c, npos = 0, rc = LK_EXIT_OK;
+	int npos = 0, rc = LK_EXIT_OK;
 	enum lk_err err;
 
-	optind = 0;
-	while ((c = lk_cli_getopt_pos(cli, argc, argv, opts, list_help, NULL, 0, &npos, &rc)) !=
-	       -1) {
-		if (c == LK_CLI_STOP)
-			return rc;
-		json = true;
-	}
+	if (!lk_cli_json_args(cli, argc, argv, list_help, NULL, 0, &npos, &json, &rc))
+		return rc;
 	if (lk_cli_registry(cli, &s, &r))
 		return LK_EXIT_INVALID;
 	err = lk_registry_user_list(&r, &users, &n);
@@ -265,11 +255,7 @@ int lk_cmd_user_list(struct lk_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		json_t *arr = json_array();
-
-		for (size_t i = 0; i < n; i++)
-			json_array_append_new(arr, lk_user_to_json(&users[i]));
-		lk_cli_print_json(arr);
+		LK_CLI_PRINT_JSON_ARRAY(users, n, lk_user_to_json);
 		goto out;
 	}
 	printf("%-32s  %-5s  %-7s  %-32s  %s\n", "USER", "ROLE", "ENABLED", "EMAIL", "NAME");
@@ -293,26 +279,17 @@ enum user_action { SHOW, ENABLE, DISABLE, REMOVE };
 static int user_action(struct lk_cli *cli, int argc, char **argv, const char *help,
 		       enum user_action act)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct lk_store *s = NULL;
 	struct lk_registry r;
 	struct lk_user u;
 	const char *pos[1];
 	char full[300];
 	bool json = false;
-	int c, npos = 0, rc = LK_EXIT_OK;
+	int npos = 0, rc = LK_EXIT_OK;
 	enum lk_err err;
 
-	optind = 0;
-	while ((c = lk_cli_getopt_pos(cli, argc, argv, opts, help, pos, 1, &npos, &rc)) != -1) {
-		if (c == LK_CLI_STOP)
-			return rc;
-		json = true;
-	}
+	if (!lk_cli_json_args(cli, argc, argv, help, pos, 1, &npos, &json, &rc))
+		return rc;
 	if (npos < 1)
 		return lk_cli_usage(cli, missing_user);
 	if (lk_cli_registry(cli, &s, &r))
