@@ -145,9 +145,52 @@ static const char v2_sql[] =
 	"	detail TEXT NOT NULL DEFAULT ''\n"
 	");\n";
 
+/*
+ * Version 3: what the token service remembers. Opaque access tokens are kept
+ * only as the SHA-256 of their value, so a copy of the database cannot be
+ * replayed; expires_at 0 means never, sliding_seconds 0 an absolute
+ * lifetime. revoked_jtis holds the ids of revoked JWT access tokens until they
+ * would have expired anyway; used_assertions the ids of consumed client
+ * assertions (RFC 7523 §3), whose primary key makes their single use atomic;
+ * registration_tokens the hash of each client's RFC 7592 registration access
+ * token. Tokens and registration tokens go with their application.
+ */
+static const char v3_sql[] =
+	"CREATE TABLE access_tokens (\n"
+	"	hash BLOB NOT NULL PRIMARY KEY,\n"
+	"	jti TEXT NOT NULL,\n"
+	"	client_id TEXT NOT NULL REFERENCES apps (client_id) ON DELETE CASCADE,\n"
+	"	subject TEXT NOT NULL,\n"
+	"	scope TEXT NOT NULL DEFAULT '',\n"
+	"	audience TEXT NOT NULL DEFAULT '',\n"
+	"	issued_at INTEGER NOT NULL,\n"
+	"	expires_at INTEGER NOT NULL DEFAULT 0,\n"
+	"	sliding_seconds INTEGER NOT NULL DEFAULT 0,\n"
+	"	revoked INTEGER NOT NULL DEFAULT 0\n"
+	");\n"
+	"CREATE INDEX access_tokens_client ON access_tokens (client_id);\n"
+	"CREATE INDEX access_tokens_expiry ON access_tokens (expires_at);\n"
+	"CREATE TABLE revoked_jtis (\n"
+	"	jti TEXT NOT NULL PRIMARY KEY,\n"
+	"	expires_at INTEGER NOT NULL\n"
+	");\n"
+	"CREATE TABLE used_assertions (\n"
+	"	client_id TEXT NOT NULL,\n"
+	"	jti TEXT NOT NULL,\n"
+	"	expires_at INTEGER NOT NULL,\n"
+	"	PRIMARY KEY (client_id, jti)\n"
+	");\n"
+	"CREATE TABLE registration_tokens (\n"
+	"	client_id TEXT NOT NULL PRIMARY KEY\n"
+	"		REFERENCES apps (client_id) ON DELETE CASCADE,\n"
+	"	hash BLOB NOT NULL,\n"
+	"	created_at INTEGER NOT NULL\n"
+	");\n";
+
 const struct lk_migration lk_sqlite_migrations[] = {
 	{1, "change counter and signing keys", v1_sql},
 	{2, "applications, secrets, users, scopes and audit log", v2_sql},
+	{3, "access tokens, revoked and consumed JWT ids, registration tokens", v3_sql},
 };
 
 const size_t lk_sqlite_migration_count =

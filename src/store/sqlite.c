@@ -6,8 +6,8 @@
  * a read transaction open or a pointer to the caller's memory.
  *
  * This file holds the connection, migrations, transactions and signing keys,
- * and the helpers that sqlite_apps.c and sqlite_users.c share with it through
- * sqlite_int.h, which also holds the statement table.
+ * and the helpers that sqlite_apps.c, sqlite_users.c and sqlite_tokens.c share
+ * with it through sqlite_int.h, which also holds the statement table.
  */
 #include "store/sqlite_int.h"
 
@@ -643,6 +643,16 @@ static const struct lk_store_ops sqlite_ops = {
 	.scope_delete = lk_sqlite_scope_delete,
 	.audit_add = lk_sqlite_audit_add,
 	.audit_list = lk_sqlite_audit_list,
+	.token_insert = lk_sqlite_token_insert,
+	.token_get = lk_sqlite_token_get,
+	.token_revoke = lk_sqlite_token_revoke,
+	.token_extend = lk_sqlite_token_extend,
+	.tokens_delete_expired = lk_sqlite_tokens_delete_expired,
+	.jti_revoke = lk_sqlite_jti_revoke,
+	.jti_revoked = lk_sqlite_jti_revoked,
+	.assertion_use = lk_sqlite_assertion_use,
+	.registration_token_set = lk_sqlite_registration_token_set,
+	.registration_token_get = lk_sqlite_registration_token_get,
 };
 
 /*

@@ -2,7 +2,9 @@
  * Private to the SQLite backend, which is split by subject: sqlite.c holds the
  * connection, migrations, transactions, signing keys and the helpers below;
  * sqlite_apps.c the applications and their secrets; sqlite_users.c the users,
- * scopes and audit log. This header holds the one statement table they share.
+ * scopes and audit log; sqlite_tokens.c the access tokens, revoked and
+ * consumed JWT ids and registration tokens. This header holds the one
+ * statement table they share.
  */
 #ifndef LK_STORE_SQLITE_INT_H
 #define LK_STORE_SQLITE_INT_H
@@ -49,6 +51,11 @@
 	"email_verified, enabled, updated_at, password_hash, created_at"
 
 #define USER_SELECT "SELECT " USER_COLUMNS " FROM users "
+
+/* The columns of access_tokens: column i is parameter ?(i+1) of ST_TOKEN_INSERT. */
+#define TOKEN_COLUMNS                                                                              \
+	"hash, jti, client_id, subject, scope, audience, issued_at, expires_at, "                  \
+	"sliding_seconds, revoked"
 
 /*
  * Every statement the backend runs, by name. BEGIN IMMEDIATE takes the write
@@ -127,7 +134,28 @@
 	X(ST_AUDIT_ADD, "INSERT INTO audit (at, actor, action, object_type, object_id, detail) "   \
 			"VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                         \
 	X(ST_AUDIT_LIST, "SELECT id, at, actor, action, object_type, object_id, detail "           \
-			 "FROM audit ORDER BY id DESC LIMIT ?1")
+			 "FROM audit ORDER BY id DESC LIMIT ?1")                                   \
+	X(ST_TOKEN_INSERT, "INSERT INTO access_tokens (" TOKEN_COLUMNS ") "                        \
+			   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")                     \
+	X(ST_TOKEN_GET, "SELECT " TOKEN_COLUMNS " FROM access_tokens WHERE hash = ?1")             \
+	X(ST_TOKEN_REVOKE, "UPDATE access_tokens SET revoked = 1 WHERE hash = ?1")                 \
+	X(ST_TOKEN_EXTEND, "UPDATE access_tokens SET expires_at = ?2 WHERE hash = ?1 "             \
+			   "AND revoked = 0 AND sliding_seconds > 0 AND expires_at <> 0 "          \
+			   "AND expires_at < ?2")                                                  \
+	X(ST_TOKEN_DELETE_EXPIRED, "DELETE FROM access_tokens "                                    \
+				   "WHERE expires_at <> 0 AND expires_at <= ?1")                   \
+	X(ST_JTI_REVOKE, "INSERT INTO revoked_jtis (jti, expires_at) VALUES (?1, ?2) "             \
+			 "ON CONFLICT (jti) DO UPDATE "                                            \
+			 "SET expires_at = max(expires_at, excluded.expires_at)")                  \
+	X(ST_JTI_REVOKED, "SELECT count(*) FROM revoked_jtis WHERE jti = ?1")                      \
+	X(ST_JTI_DELETE_EXPIRED, "DELETE FROM revoked_jtis WHERE expires_at <= ?1")                \
+	X(ST_ASSERTION_USE, "INSERT INTO used_assertions (client_id, jti, expires_at) "            \
+			    "VALUES (?1, ?2, ?3)")                                                 \
+	X(ST_ASSERTION_DELETE_EXPIRED, "DELETE FROM used_assertions WHERE expires_at <= ?1")       \
+	X(ST_REG_TOKEN_SET, "INSERT INTO registration_tokens (client_id, hash, created_at) "       \
+			    "VALUES (?1, ?2, ?3) ON CONFLICT (client_id) DO UPDATE "               \
+			    "SET hash = excluded.hash, created_at = excluded.created_at")          \
+	X(ST_REG_TOKEN_GET, "SELECT hash FROM registration_tokens WHERE client_id = ?1")
 
 /* clang-format off */
 enum stmt_id {
@@ -251,5 +279,22 @@ enum lk_err lk_sqlite_scope_list(struct lk_store *s, struct lk_scope **out, size
 enum lk_err lk_sqlite_scope_delete(struct lk_store *s, const char *name);
 enum lk_err lk_sqlite_audit_add(struct lk_store *s, const struct lk_audit *e);
 enum lk_err lk_sqlite_audit_list(struct lk_store *s, int limit, struct lk_audit **out, size_t *n);
+
+/* The token operations of the ops table (sqlite_tokens.c). */
+enum lk_err lk_sqlite_token_insert(struct lk_store *s, const struct lk_token_record *t);
+enum lk_err lk_sqlite_token_get(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				struct lk_token_record *out);
+enum lk_err lk_sqlite_token_revoke(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN]);
+enum lk_err lk_sqlite_token_extend(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				   int64_t expires_at);
+enum lk_err lk_sqlite_tokens_delete_expired(struct lk_store *s, int64_t now, int *deleted);
+enum lk_err lk_sqlite_jti_revoke(struct lk_store *s, const char *jti, int64_t expires_at);
+enum lk_err lk_sqlite_jti_revoked(struct lk_store *s, const char *jti, bool *revoked);
+enum lk_err lk_sqlite_assertion_use(struct lk_store *s, const char *client_id, const char *jti,
+				    int64_t expires_at);
+enum lk_err lk_sqlite_registration_token_set(struct lk_store *s, const char *client_id,
+					     const uint8_t hash[LK_SHA256_LEN]);
+enum lk_err lk_sqlite_registration_token_get(struct lk_store *s, const char *client_id,
+					     uint8_t hash[LK_SHA256_LEN]);
 
 #endif

@@ -565,3 +565,146 @@ enum lk_err lk_store_audit_list(struct lk_store *s, int limit, struct lk_audit *
 		return LK_EINVAL;
 	return s->ops->audit_list(s, limit, out, n);
 }
+
+/* ---- Tokens ---- */
+
+void lk_token_record_release(struct lk_token_record *t)
+{
+	if (!t)
+		return;
+	free(t->jti);
+	free(t->client_id);
+	free(t->subject);
+	free(t->scope);
+	free(t->audience);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Checks a token before any backend sees it, so bad input changes nothing. */
+static enum lk_err check_token(const struct lk_token_record *t)
+{
+	enum lk_err err;
+
+	if (!t)
+		return LK_EINVAL;
+	err = check_str(t->jti, LK_TOKEN_STR_MAX);
+	if (!err)
+		err = check_str(t->client_id, LK_TOKEN_STR_MAX);
+	if (!err)
+		err = check_str(t->subject, LK_TOKEN_STR_MAX);
+	if (!err)
+		err = check_opt(t->scope, LK_TOKEN_SCOPE_MAX);
+	if (!err)
+		err = check_opt(t->audience, LK_TOKEN_STR_MAX);
+	if (err)
+		return err;
+	if (t->issued_at < 0 || t->expires_at < 0 || t->sliding_seconds < 0)
+		return LK_EINVAL;
+	return LK_OK;
+}
+
+enum lk_err lk_store_token_insert(struct lk_store *s, const struct lk_token_record *t)
+{
+	enum lk_err err;
+
+	if (!s)
+		return LK_EINVAL;
+	err = check_token(t);
+	return err ? err : s->ops->token_insert(s, t);
+}
+
+enum lk_err lk_store_token_get(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+			       struct lk_token_record *out)
+{
+	return s && hash && out ? s->ops->token_get(s, hash, out) : LK_EINVAL;
+}
+
+enum lk_err lk_store_token_revoke(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN])
+{
+	return s && hash ? s->ops->token_revoke(s, hash) : LK_EINVAL;
+}
+
+/* 0 means "never expires", which an extension cannot grant. */
+enum lk_err lk_store_token_extend(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				  int64_t expires_at)
+{
+	return s && hash && expires_at > 0 ? s->ops->token_extend(s, hash, expires_at) : LK_EINVAL;
+}
+
+enum lk_err lk_store_tokens_delete_expired(struct lk_store *s, int64_t now, int *deleted)
+{
+	int n = 0;
+	enum lk_err err;
+
+	if (!s || now < 0)
+		return LK_EINVAL;
+	err = s->ops->tokens_delete_expired(s, now, &n);
+	if (!err && deleted)
+		*deleted = n;
+	return err;
+}
+
+enum lk_err lk_store_jti_revoke(struct lk_store *s, const char *jti, int64_t expires_at)
+{
+	enum lk_err err;
+
+	if (!s || expires_at < 0)
+		return LK_EINVAL;
+	err = check_str(jti, LK_TOKEN_STR_MAX);
+	return err ? err : s->ops->jti_revoke(s, jti, expires_at);
+}
+
+enum lk_err lk_store_jti_revoked(struct lk_store *s, const char *jti, bool *revoked)
+{
+	bool got = false;
+	enum lk_err err;
+
+	if (!s || !revoked)
+		return LK_EINVAL;
+	err = check_str(jti, LK_TOKEN_STR_MAX);
+	if (!err)
+		err = s->ops->jti_revoked(s, jti, &got);
+	if (!err)
+		*revoked = got;
+	return err;
+}
+
+enum lk_err lk_store_assertion_use(struct lk_store *s, const char *client_id, const char *jti,
+				   int64_t expires_at)
+{
+	enum lk_err err;
+
+	if (!s || expires_at < 0)
+		return LK_EINVAL;
+	err = check_str(client_id, LK_TOKEN_STR_MAX);
+	if (!err)
+		err = check_str(jti, LK_TOKEN_STR_MAX);
+	return err ? err : s->ops->assertion_use(s, client_id, jti, expires_at);
+}
+
+enum lk_err lk_store_registration_token_set(struct lk_store *s, const char *client_id,
+					    const uint8_t hash[LK_SHA256_LEN])
+{
+	enum lk_err err;
+
+	if (!s || !hash)
+		return LK_EINVAL;
+	err = check_str(client_id, LK_TOKEN_STR_MAX);
+	return err ? err : s->ops->registration_token_set(s, client_id, hash);
+}
+
+enum lk_err lk_store_registration_token_get(struct lk_store *s, const char *client_id,
+					    uint8_t hash[LK_SHA256_LEN])
+{
+	uint8_t got[LK_SHA256_LEN];
+	enum lk_err err;
+
+	if (!s || !hash)
+		return LK_EINVAL;
+	err = check_str(client_id, LK_TOKEN_STR_MAX);
+	if (!err)
+		err = s->ops->registration_token_get(s, client_id, got);
+	if (!err)
+		memcpy(hash, got, LK_SHA256_LEN);
+	return err;
+}

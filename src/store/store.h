@@ -61,6 +61,7 @@ void lk_key_record_release(struct lk_key_record *r);
 void lk_key_records_free(struct lk_key_record *r, size_t n);
 
 struct lk_store;
+struct lk_token_record;
 
 struct lk_store_ops {
 	const char *name; /* "sqlite", "postgres" */
@@ -108,6 +109,21 @@ struct lk_store_ops {
 	enum lk_err (*scope_delete)(struct lk_store *s, const char *name);
 	enum lk_err (*audit_add)(struct lk_store *s, const struct lk_audit *e);
 	enum lk_err (*audit_list)(struct lk_store *s, int limit, struct lk_audit **out, size_t *n);
+	enum lk_err (*token_insert)(struct lk_store *s, const struct lk_token_record *t);
+	enum lk_err (*token_get)(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				 struct lk_token_record *out);
+	enum lk_err (*token_revoke)(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN]);
+	enum lk_err (*token_extend)(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				    int64_t expires_at);
+	enum lk_err (*tokens_delete_expired)(struct lk_store *s, int64_t now, int *deleted);
+	enum lk_err (*jti_revoke)(struct lk_store *s, const char *jti, int64_t expires_at);
+	enum lk_err (*jti_revoked)(struct lk_store *s, const char *jti, bool *revoked);
+	enum lk_err (*assertion_use)(struct lk_store *s, const char *client_id, const char *jti,
+				     int64_t expires_at);
+	enum lk_err (*registration_token_set)(struct lk_store *s, const char *client_id,
+					      const uint8_t hash[LK_SHA256_LEN]);
+	enum lk_err (*registration_token_get)(struct lk_store *s, const char *client_id,
+					      uint8_t hash[LK_SHA256_LEN]);
 };
 
 /* Every backend's connection starts with this header. */
@@ -336,6 +352,18 @@ enum lk_err lk_store_audit_list(struct lk_store *s, int limit, struct lk_audit *
 /* ---- Tokens (issue: token service): opaque access tokens, revoked JWT ids,
  * consumed client-assertion ids, registration access tokens ---- */
 
+/*
+ * As for the registry, every argument is checked before the database sees
+ * it: a missing or empty required string (jti, client_id, subject) or a
+ * negative time is LK_EINVAL, a string longer than LK_TOKEN_STR_MAX (scope:
+ * LK_TOKEN_SCOPE_MAX) is LK_ETOOBIG, and nothing is changed. An optional
+ * string (scope, audience) may be NULL, which is stored as "". Records
+ * returned hold malloc'd strings, never NULL; free them with
+ * lk_token_record_release.
+ */
+#define LK_TOKEN_STR_MAX 4096
+#define LK_TOKEN_SCOPE_MAX 65536
+
 /* An opaque access token, stored only as the SHA-256 of its value. */
 struct lk_token_record {
 	uint8_t hash[LK_SHA256_LEN];
@@ -370,6 +398,8 @@ enum lk_err lk_store_token_revoke(struct lk_store *s, const uint8_t hash[LK_SHA2
 /*
  * Moves the expiry of a live sliding token to expires_at when that is later
  * than the stored one (never earlier, never for a revoked token).
+ * A token that is absolute, never expires or is unknown is left alone, and
+ * that is not an error. expires_at must be > 0 (0 would mean "never").
  */
 enum lk_err lk_store_token_extend(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
 				  int64_t expires_at);
