@@ -1,6 +1,7 @@
 /*
  * Key states and the keyring snapshot: which key signs for each algorithm,
- * the JWKS document, and when the snapshot must be rebuilt.
+ * the JWKS document, the public keys tokens are verified with, and when the
+ * snapshot must be rebuilt.
  *
  * Every instance derives the same keyring from the same rows, so the choice
  * of the signing key depends only on the rows, never on their order.
@@ -126,11 +127,41 @@ static bool jwk_fits_alg(const json_t *jwk, int idx)
 }
 
 /*
- * Appends the published form of a row's public key. The row's kid must be
- * the thumbprint of its key: a JWKS that names a key wrongly would make
- * every token it verifies fail.
+ * Imports the published form of a key once, so that verifying a token costs
+ * no parsing of the key. A key latchkey would refuse to verify with (an RSA
+ * modulus out of bounds, a point off the curve) is refused here as a row
+ * that does not hold the key its alg says.
  */
-static enum lk_err add_public(json_t *keys, const struct lk_key_record *r)
+static enum lk_err make_verifier(const json_t *parsed, json_t *pub, const struct lk_key_record *r,
+				 struct lk_verifier *out)
+{
+	int idx = lk_alg_index(r->alg);
+	size_t sig_len;
+	cjose_jwk_t *jwk;
+
+	if (lk_jwk_verify_params(parsed, idx, &sig_len) != LK_OK) {
+		lk_error("key '%s': not a key %s verifies with", r->kid, r->alg);
+		return LK_EPARSE;
+	}
+	jwk = cjose_jwk_import_json((cjose_header_t *)pub, NULL);
+	if (!jwk) {
+		lk_error("key '%s': its public key cannot be imported", r->kid);
+		return LK_EPARSE;
+	}
+	memcpy(out->kid, r->kid, strlen(r->kid) + 1);
+	out->alg = idx;
+	out->sig_len = sig_len;
+	out->jwk = jwk;
+	return LK_OK;
+}
+
+/*
+ * Appends the published form of a row's public key to keys and imports it
+ * into *slot for verification. The row's kid must be the thumbprint of its
+ * key: a JWKS that names a key wrongly would make every token it verifies
+ * fail.
+ */
+static enum lk_err add_public(json_t *keys, const struct lk_key_record *r, struct lk_verifier *slot)
 {
 	char kid[LK_KID_MAX];
 	json_t *parsed = NULL, *pub = NULL;
@@ -153,8 +184,16 @@ static enum lk_err add_public(json_t *keys, const struct lk_key_record *r)
 	err = lk_jwk_public_obj(parsed, r->kid, r->alg, &pub);
 	if (err)
 		goto out;
+	err = make_verifier(parsed, pub, r, slot);
+	if (err)
+		goto out;
 	err = json_array_append_new(keys, pub) == 0 ? LK_OK : LK_ENOMEM;
 	pub = NULL;
+	if (err) {
+		/* The caller counts the slot only on success, so it must be empty. */
+		cjose_jwk_release(slot->jwk);
+		slot->jwk = NULL;
+	}
 out:
 	json_decref(parsed);
 	json_decref(pub);
@@ -177,9 +216,10 @@ static enum lk_err build_jwks(const struct lk_key_record *rows, size_t n, int64_
 		for (i = 0; i < n; i++) {
 			if (group_of(&rows[i], now, sign) != (enum jwks_group)g)
 				continue;
-			err = add_public(keys, &rows[i]);
+			err = add_public(keys, &rows[i], &kr->verifiers[kr->n_verifiers]);
 			if (err)
 				goto out;
+			kr->n_verifiers++;
 		}
 	}
 	err = LK_ENOMEM;
@@ -304,12 +344,56 @@ static int64_t next_change(const struct lk_key_record *rows, size_t n, int64_t n
 	return best;
 }
 
+/* The order of the verifiers, and of a (kid, alg) search key against them. */
+struct verifier_key {
+	const char *kid;
+	int alg;
+};
+
+static int order(const char *kid_a, int alg_a, const char *kid_b, int alg_b)
+{
+	int c = strcmp(kid_a, kid_b);
+
+	if (c != 0)
+		return c;
+	return (alg_a > alg_b) - (alg_a < alg_b);
+}
+
+static int cmp_verifiers(const void *a, const void *b)
+{
+	const struct lk_verifier *va = a, *vb = b;
+
+	return order(va->kid, va->alg, vb->kid, vb->alg);
+}
+
+static int cmp_key_verifier(const void *key, const void *elem)
+{
+	const struct verifier_key *k = key;
+	const struct lk_verifier *v = elem;
+
+	return order(k->kid, k->alg, v->kid, v->alg);
+}
+
+const struct lk_verifier *lk_keyring_verifier(const struct lk_keyring *kr, const char *kid, int alg)
+{
+	struct verifier_key key = {kid, alg};
+
+	if (!kr || !kid || kr->n_verifiers == 0)
+		return NULL;
+	return bsearch(&key, kr->verifiers, kr->n_verifiers, sizeof(kr->verifiers[0]),
+		       cmp_key_verifier);
+}
+
 static void keyring_free(struct lk_keyring *kr)
 {
+	size_t j;
 	int i;
 
 	for (i = 0; i < LK_ALG__COUNT; i++)
 		cjose_jwk_release(kr->signers[i].jwk);
+	for (j = 0; j < kr->n_verifiers; j++)
+		cjose_jwk_release(kr->verifiers[j].jwk);
+	free(kr->verifiers);
 	free(kr->jwks);
 	lk_wipe(kr, sizeof(*kr));
 	free(kr);
@@ -332,12 +416,17 @@ enum lk_err lk_keyring_build(const struct lk_key_record *rows, size_t n,
 	if (!kr)
 		goto out;
 	atomic_init(&kr->refs, 1);
+	/* At most one verifier per row; n is bounded above. */
+	kr->verifiers = calloc(n > 0 ? n : 1, sizeof(kr->verifiers[0]));
+	if (!kr->verifiers)
+		goto out;
 	err = pick_signers(rows, n, now, sign);
 	if (err)
 		goto out;
 	err = build_jwks(rows, n, now, sign, kr);
 	if (err)
 		goto out;
+	qsort(kr->verifiers, kr->n_verifiers, sizeof(kr->verifiers[0]), cmp_verifiers);
 	err = open_keys(rows, n, now, sign, mk, kr);
 	if (err)
 		goto out;
