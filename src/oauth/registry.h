@@ -115,6 +115,8 @@ struct lk_user_input {
 	const char *family_name;
 	const char *phone;
 	const char *role;
+	const char *external_id; /* SCIM externalId */
+	int enabled;             /* -1 not given (update only) */
 };
 
 void lk_user_input_init(struct lk_user_input *in);
@@ -136,6 +138,13 @@ enum lk_err lk_registry_user_list(struct lk_registry *r, struct lk_user **out, s
 enum lk_err lk_registry_user_set_enabled(struct lk_registry *r, const char *user, bool enabled,
 					 struct lk_user *out);
 
+/*
+ * Changes the profile options given in `in` (not the name: in->user is
+ * ignored). Disabling a user here is the same as lk_registry_user_set_enabled.
+ */
+enum lk_err lk_registry_user_update(struct lk_registry *r, const char *user,
+				    const struct lk_user_input *in, struct lk_user *out);
+
 /* Removes a user; LK_ESTATE while an application is bound to it (named). */
 enum lk_err lk_registry_user_remove(struct lk_registry *r, const char *user);
 
@@ -148,6 +157,22 @@ enum lk_err lk_registry_user_passwd(struct lk_registry *r, const char *user,
  * enabled administrator exists. *created tells whether it did.
  */
 enum lk_err lk_registry_admin_bootstrap(struct lk_registry *r, char *generated, bool *created);
+
+/*
+ * Groups (SCIM Groups; the `groups` claim). Members are user ids. Names are
+ * 1-256 characters without control characters, unique without regard to
+ * case (LK_EEXIST). An unknown member id is LK_EINVAL naming it.
+ */
+enum lk_err lk_registry_group_add(struct lk_registry *r, const char *display_name,
+				  const char *external_id, const int64_t *members, size_t n,
+				  struct lk_group *out);
+
+/* Replaces a group's name, external id and members (any NULL pointer: kept). */
+enum lk_err lk_registry_group_update(struct lk_registry *r, int64_t id, const char *display_name,
+				     const char *external_id, const int64_t *members,
+				     size_t n, bool set_members, struct lk_group *out);
+
+enum lk_err lk_registry_group_remove(struct lk_registry *r, int64_t id);
 
 /* Adds a scope to the catalog. Names: 1-64 of [A-Za-z0-9_.:/-]. */
 enum lk_err lk_registry_scope_add(struct lk_registry *r, const char *name,

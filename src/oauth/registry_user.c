@@ -17,6 +17,7 @@ void lk_user_input_init(struct lk_user_input *in)
 {
 	memset(in, 0, sizeof(*in));
 	in->email_verified = -1;
+	in->enabled = -1;
 }
 
 static bool domain_char(char c)
@@ -129,6 +130,17 @@ static enum lk_err apply_profile(struct lk_registry *r, const struct lk_user_inp
 		if ((err = lk_reg_set_str(&u->phone, in->phone)))
 			return err;
 	}
+	if (in->external_id) {
+		if (strlen(in->external_id) > NAME_TEXT_MAX ||
+		    lk_reg_has_control(in->external_id, false))
+			return lk_reg_invalid(r, "%s: at most %d characters, no control characters",
+					      lk_reg_field(r, "--external-id", "externalId"),
+					      NAME_TEXT_MAX);
+		if ((err = lk_reg_set_str(&u->external_id, in->external_id)))
+			return err;
+	}
+	if (in->enabled >= 0)
+		u->enabled = in->enabled != 0;
 	if (in->role && lk_role_parse(in->role, &u->role) != LK_OK)
 		return lk_reg_invalid(r, "%s: '%s' is not one of admin, user",
 				      lk_reg_field(r, "--role", "role"), in->role);
@@ -196,7 +208,7 @@ static enum lk_err add_user(struct lk_registry *r, const struct lk_user_input *i
 		return err;
 	const char **fields[] = {(const char **)&u->display_name, (const char **)&u->given_name,
 				 (const char **)&u->family_name, (const char **)&u->email,
-				 (const char **)&u->phone};
+				 (const char **)&u->phone, (const char **)&u->external_id};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		if ((err = lk_reg_set_str((char **)fields[i], "")))
 			return err;
@@ -297,6 +309,36 @@ enum lk_err lk_registry_user_set_enabled(struct lk_registry *r, const char *user
 		user_id_text(&u, id, sizeof(id));
 	}
 	err = lk_reg_end(r, err, enabled ? "user.enable" : "user.disable", "user", id, "");
+	if (err || !out)
+		lk_user_release(&u);
+	else
+		*out = u;
+	return err;
+}
+
+enum lk_err lk_registry_user_update(struct lk_registry *r, const char *user,
+				    const struct lk_user_input *in, struct lk_user *out)
+{
+	struct lk_user u = {0};
+	char id[260] = "";
+	enum lk_err err;
+
+	err = lk_reg_begin(r);
+	if (err)
+		return err;
+	err = find_user(r, user, &u);
+	if (!err) {
+		user_id_text(&u, id, sizeof(id));
+		err = apply_profile(r, in, &u);
+	}
+	if (!err) {
+		u.updated_at = r->now;
+		err = lk_store_user_update(r->store, &u);
+		if (err == LK_EEXIST)
+			err = lk_reg_fail(r, err, "%s: '%s' belongs to another user",
+					  lk_reg_field(r, "--email", "email"), u.email);
+	}
+	err = lk_reg_end(r, err, "user.update", "user", id, "");
 	if (err || !out)
 		lk_user_release(&u);
 	else

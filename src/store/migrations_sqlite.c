@@ -187,10 +187,37 @@ static const char v3_sql[] =
 	"	created_at INTEGER NOT NULL\n"
 	");\n";
 
+/*
+ * Version 4: what SCIM (RFC 7643) adds. externalId is the provisioning
+ * system's own identifier of a user or group, '' when it gave none. A group's
+ * display name is unique regardless of case, like the other names. Members
+ * go with their group and with their user: deleting either removes the
+ * membership, while a user an application acts as still cannot be deleted
+ * (apps.user_id stays ON DELETE RESTRICT). The index on user_id serves the
+ * cascade and the `groups` claim, which looks groups up by member.
+ */
+static const char v4_sql[] =
+	"ALTER TABLE users ADD COLUMN external_id TEXT NOT NULL DEFAULT '';\n"
+	"CREATE TABLE groups (\n"
+	"	id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"	display_name TEXT NOT NULL,\n"
+	"	external_id TEXT NOT NULL DEFAULT '',\n"
+	"	created_at INTEGER NOT NULL,\n"
+	"	updated_at INTEGER NOT NULL\n"
+	");\n"
+	"CREATE UNIQUE INDEX groups_name ON groups (lower(display_name));\n"
+	"CREATE TABLE group_members (\n"
+	"	group_id INTEGER NOT NULL REFERENCES groups (id) ON DELETE CASCADE,\n"
+	"	user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,\n"
+	"	PRIMARY KEY (group_id, user_id)\n"
+	");\n"
+	"CREATE INDEX group_members_user ON group_members (user_id);\n";
+
 const struct lk_migration lk_sqlite_migrations[] = {
 	{1, "change counter and signing keys", v1_sql},
 	{2, "applications, secrets, users, scopes and audit log", v2_sql},
 	{3, "access tokens, revoked and consumed JWT ids, registration tokens", v3_sql},
+	{4, "SCIM external ids, groups and their members", v4_sql},
 };
 
 const size_t lk_sqlite_migration_count =

@@ -176,6 +176,7 @@ void lk_user_release(struct lk_user *u)
 	free(u->family_name);
 	free(u->email);
 	free(u->phone);
+	free(u->external_id);
 	lk_free_secret(u->password_hash);
 	memset(u, 0, sizeof(*u));
 }
@@ -205,6 +206,25 @@ void lk_scopes_free(struct lk_scope *s, size_t n)
 	for (size_t i = 0; i < n; i++)
 		lk_scope_release(&s[i]);
 	free(s);
+}
+
+void lk_group_release(struct lk_group *g)
+{
+	if (!g)
+		return;
+	free(g->display_name);
+	free(g->external_id);
+	free(g->members);
+	memset(g, 0, sizeof(*g));
+}
+
+void lk_groups_free(struct lk_group *g, size_t n)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; i < n; i++)
+		lk_group_release(&g[i]);
+	free(g);
 }
 
 void lk_audit_release(struct lk_audit *e)

@@ -142,6 +142,7 @@ struct lk_user {
 	enum lk_role role;
 	bool enabled;
 	char *password_hash; /* Argon2id encoded; "" = no password */
+	char *external_id;   /* SCIM externalId (the provisioning system's id), "" */
 	int64_t created_at;
 	int64_t updated_at;
 };
@@ -158,6 +159,20 @@ struct lk_scope {
 	bool builtin;     /* created by the first migration */
 	int64_t created_at;
 };
+
+/* A group of users (SCIM Groups, and the `groups` claim). */
+struct lk_group {
+	int64_t id;          /* stable, never reused: the SCIM id */
+	char *display_name;  /* unique without regard to case */
+	char *external_id;   /* "" when none */
+	int64_t *members;    /* user ids, ascending */
+	size_t nmembers;
+	int64_t created_at;
+	int64_t updated_at;
+};
+
+void lk_group_release(struct lk_group *g);
+void lk_groups_free(struct lk_group *g, size_t n);
 
 void lk_scope_release(struct lk_scope *s);
 void lk_scopes_free(struct lk_scope *s, size_t n);

@@ -6,8 +6,9 @@
  * a read transaction open or a pointer to the caller's memory.
  *
  * This file holds the connection, migrations, transactions and signing keys,
- * and the helpers that sqlite_apps.c, sqlite_users.c and sqlite_tokens.c share
- * with it through sqlite_int.h, which also holds the statement table.
+ * and the helpers that sqlite_apps.c, sqlite_users.c, sqlite_tokens.c and
+ * sqlite_groups.c share with it through sqlite_int.h, which also holds the
+ * statement table.
  */
 #include "store/sqlite_int.h"
 
@@ -653,6 +654,12 @@ static const struct lk_store_ops sqlite_ops = {
 	.assertion_use = lk_sqlite_assertion_use,
 	.registration_token_set = lk_sqlite_registration_token_set,
 	.registration_token_get = lk_sqlite_registration_token_get,
+	.group_insert = lk_sqlite_group_insert,
+	.group_get = lk_sqlite_group_get,
+	.group_list = lk_sqlite_group_list,
+	.group_update = lk_sqlite_group_update,
+	.group_delete = lk_sqlite_group_delete,
+	.user_groups = lk_sqlite_user_groups,
 };
 
 /*

@@ -3,8 +3,8 @@
  * connection, migrations, transactions, signing keys and the helpers below;
  * sqlite_apps.c the applications and their secrets; sqlite_users.c the users,
  * scopes and audit log; sqlite_tokens.c the access tokens, revoked and
- * consumed JWT ids and registration tokens. This header holds the one
- * statement table they share.
+ * consumed JWT ids and registration tokens; sqlite_groups.c the groups and
+ * their members. This header holds the one statement table they share.
  */
 #ifndef LK_STORE_SQLITE_INT_H
 #define LK_STORE_SQLITE_INT_H
@@ -47,10 +47,19 @@
  * only; the password has its own statement.
  */
 #define USER_COLUMNS                                                                               \
-	"id, domain, username, display_name, given_name, family_name, email, phone, role, "        \
-	"email_verified, enabled, updated_at, password_hash, created_at"
+	"id, domain, username, display_name, given_name, family_name, email, phone, "              \
+	"external_id, role, email_verified, enabled, updated_at, password_hash, created_at"
 
 #define USER_SELECT "SELECT " USER_COLUMNS " FROM users "
+
+/* The columns of groups, read by ST_GROUP_GET, ST_GROUP_LIST and ST_USER_GROUPS. */
+#define GROUP_COLUMNS "g.id, g.display_name, g.external_id, g.created_at, g.updated_at"
+
+/*
+ * Groups in the order every list of them uses: by name, regardless of case.
+ * Names are unique under lower(), so the id only makes the order total.
+ */
+#define GROUP_ORDER " ORDER BY lower(g.display_name), g.id"
 
 /* The columns of access_tokens: column i is parameter ?(i+1) of ST_TOKEN_INSERT. */
 #define TOKEN_COLUMNS                                                                              \
@@ -109,17 +118,18 @@
 	X(ST_SECRET_DELETE_EXPIRED, "DELETE FROM client_secrets "                                  \
 				    "WHERE expires_at <> 0 AND expires_at <= ?1")                  \
 	X(ST_USER_INSERT, "INSERT INTO users (domain, username, display_name, given_name, "        \
-			  "family_name, email, phone, role, email_verified, enabled, "             \
-			  "updated_at, password_hash, created_at) VALUES (?2, ?3, ?4, ?5, ?6, "    \
-			  "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")                                  \
+			  "family_name, email, phone, external_id, role, email_verified, "         \
+			  "enabled, updated_at, password_hash, created_at) VALUES (?2, ?3, ?4, "   \
+			  "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")                     \
 	X(ST_USER_GET, USER_SELECT "WHERE id = ?1")                                                \
 	X(ST_USER_FIND, USER_SELECT "WHERE lower(domain) = lower(?1) "                             \
 				    "AND lower(username) = lower(?2)")                             \
 	X(ST_USER_FIND_EMAIL, USER_SELECT "WHERE email <> '' AND lower(email) = lower(?1)")        \
 	X(ST_USER_LIST, USER_SELECT "ORDER BY lower(domain), lower(username)")                     \
 	X(ST_USER_UPDATE, "UPDATE users SET display_name = ?4, given_name = ?5, "                  \
-			  "family_name = ?6, email = ?7, phone = ?8, role = ?9, "                  \
-			  "email_verified = ?10, enabled = ?11, updated_at = ?12 WHERE id = ?1")   \
+			  "family_name = ?6, email = ?7, phone = ?8, external_id = ?9, "           \
+			  "role = ?10, email_verified = ?11, enabled = ?12, updated_at = ?13 "     \
+			  "WHERE id = ?1")                                                         \
 	X(ST_USER_SET_PASSWORD, "UPDATE users SET password_hash = ?2, updated_at = ?3 "            \
 				"WHERE id = ?1")                                                   \
 	X(ST_USER_DELETE, "DELETE FROM users WHERE id = ?1")                                       \
@@ -155,7 +165,27 @@
 	X(ST_REG_TOKEN_SET, "INSERT INTO registration_tokens (client_id, hash, created_at) "       \
 			    "VALUES (?1, ?2, ?3) ON CONFLICT (client_id) DO UPDATE "               \
 			    "SET hash = excluded.hash, created_at = excluded.created_at")          \
-	X(ST_REG_TOKEN_GET, "SELECT hash FROM registration_tokens WHERE client_id = ?1")
+	X(ST_REG_TOKEN_GET, "SELECT hash FROM registration_tokens WHERE client_id = ?1")           \
+	X(ST_SAVEPOINT, "SAVEPOINT lk_step")                                                       \
+	X(ST_RELEASE, "RELEASE lk_step")                                                           \
+	X(ST_ROLLBACK_TO, "ROLLBACK TO lk_step")                                                   \
+	X(ST_GROUP_INSERT, "INSERT INTO groups (display_name, external_id, created_at, "           \
+			   "updated_at) VALUES (?2, ?3, ?4, ?5)")                                  \
+	X(ST_GROUP_UPDATE, "UPDATE groups SET display_name = ?2, external_id = ?3, "               \
+			   "updated_at = ?5 WHERE id = ?1")                                        \
+	X(ST_GROUP_GET, "SELECT " GROUP_COLUMNS " FROM groups g WHERE g.id = ?1")                  \
+	X(ST_GROUP_LIST, "SELECT " GROUP_COLUMNS " FROM groups g" GROUP_ORDER)                     \
+	X(ST_GROUP_DELETE, "DELETE FROM groups WHERE id = ?1")                                     \
+	X(ST_GROUP_MEMBERS, "SELECT group_id, user_id FROM group_members WHERE group_id = ?1 "     \
+			    "ORDER BY user_id")                                                    \
+	X(ST_GROUP_ALL_MEMBERS, "SELECT m.group_id, m.user_id FROM group_members m "               \
+				"JOIN groups g ON g.id = m.group_id" GROUP_ORDER ", m.user_id")    \
+	X(ST_GROUP_CLEAR_MEMBERS, "DELETE FROM group_members WHERE group_id = ?1")                 \
+	X(ST_GROUP_ADD_MEMBER, "INSERT OR IGNORE INTO group_members (group_id, user_id) "          \
+			       "VALUES (?1, ?2)")                                                  \
+	X(ST_USER_GROUPS,                                                                          \
+	  "SELECT " GROUP_COLUMNS " FROM groups g "                                                \
+	  "JOIN group_members m ON m.group_id = g.id WHERE m.user_id = ?1" GROUP_ORDER)
 
 /* clang-format off */
 enum stmt_id {
@@ -296,5 +326,14 @@ enum lk_err lk_sqlite_registration_token_set(struct lk_store *s, const char *cli
 					     const uint8_t hash[LK_SHA256_LEN]);
 enum lk_err lk_sqlite_registration_token_get(struct lk_store *s, const char *client_id,
 					     uint8_t hash[LK_SHA256_LEN]);
+
+/* The group operations of the ops table (sqlite_groups.c). */
+enum lk_err lk_sqlite_group_insert(struct lk_store *s, const struct lk_group *g, int64_t *id);
+enum lk_err lk_sqlite_group_get(struct lk_store *s, int64_t id, struct lk_group *out);
+enum lk_err lk_sqlite_group_list(struct lk_store *s, struct lk_group **out, size_t *n);
+enum lk_err lk_sqlite_group_update(struct lk_store *s, const struct lk_group *g);
+enum lk_err lk_sqlite_group_delete(struct lk_store *s, int64_t id);
+enum lk_err lk_sqlite_user_groups(struct lk_store *s, int64_t user_id, struct lk_group **out,
+				  size_t *n);
 
 #endif

@@ -13,7 +13,7 @@ static const size_t user_strings[] = {
 	offsetof(struct lk_user, domain),	offsetof(struct lk_user, username),
 	offsetof(struct lk_user, display_name), offsetof(struct lk_user, given_name),
 	offsetof(struct lk_user, family_name),	offsetof(struct lk_user, email),
-	offsetof(struct lk_user, phone),
+	offsetof(struct lk_user, phone),	offsetof(struct lk_user, external_id),
 };
 
 #define USER_NSTR ((int)(sizeof(user_strings) / sizeof(user_strings[0])))
@@ -24,7 +24,7 @@ enum user_col {
 	U_DOMAIN,
 	U_USERNAME,
 	U_DISPLAY_NAME,
-	U_PHONE = 7,
+	U_EXTERNAL_ID = 8,
 	U_ROLE,
 	U_EMAIL_VERIFIED,
 	U_ENABLED,

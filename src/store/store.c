@@ -415,7 +415,8 @@ enum lk_err lk_store_secret_delete_expired(struct lk_store *s, int64_t now, int 
  */
 static enum lk_err check_user(const struct lk_user *u, bool inserting)
 {
-	const char *opt[] = {u->display_name, u->given_name, u->family_name, u->email, u->phone};
+	const char *opt[] = {u->display_name, u->given_name, u->family_name,
+			     u->email,	      u->phone,	     u->external_id};
 	enum lk_err err = LK_OK;
 
 	if (inserting) {
@@ -564,6 +565,81 @@ enum lk_err lk_store_audit_list(struct lk_store *s, int limit, struct lk_audit *
 	if (!s || !out || !n || limit < 1 || limit > LK_AUDIT_LIST_MAX)
 		return LK_EINVAL;
 	return s->ops->audit_list(s, limit, out, n);
+}
+
+/* ---- Groups ---- */
+
+/*
+ * A group needs a name; its external id is optional; its members are user
+ * ids (> 0), at most LK_STORE_LIST_MAX of them (LK_ETOOMANY), which is also
+ * the most a read returns. An update also needs the group's id.
+ */
+static enum lk_err check_group(const struct lk_group *g, bool inserting)
+{
+	enum lk_err err;
+
+	if (!g || (!inserting && g->id <= 0))
+		return LK_EINVAL;
+	err = check_str(g->display_name, LK_REC_STR_MAX);
+	if (!err)
+		err = check_opt(g->external_id, LK_REC_STR_MAX);
+	if (err)
+		return err;
+	if (g->created_at < 0 || g->updated_at < 0 || (g->nmembers > 0 && !g->members))
+		return LK_EINVAL;
+	if (g->nmembers > LK_STORE_LIST_MAX)
+		return LK_ETOOMANY;
+	for (size_t i = 0; i < g->nmembers; i++) {
+		if (g->members[i] <= 0)
+			return LK_EINVAL;
+	}
+	return LK_OK;
+}
+
+enum lk_err lk_store_group_insert(struct lk_store *s, const struct lk_group *g, int64_t *id)
+{
+	int64_t got = 0;
+	enum lk_err err;
+
+	if (!s)
+		return LK_EINVAL;
+	err = check_group(g, true);
+	if (!err)
+		err = s->ops->group_insert(s, g, &got);
+	if (!err && id)
+		*id = got;
+	return err;
+}
+
+enum lk_err lk_store_group_get(struct lk_store *s, int64_t id, struct lk_group *out)
+{
+	return s && id > 0 && out ? s->ops->group_get(s, id, out) : LK_EINVAL;
+}
+
+enum lk_err lk_store_group_list(struct lk_store *s, struct lk_group **out, size_t *n)
+{
+	return s && out && n ? s->ops->group_list(s, out, n) : LK_EINVAL;
+}
+
+enum lk_err lk_store_group_update(struct lk_store *s, const struct lk_group *g)
+{
+	enum lk_err err;
+
+	if (!s)
+		return LK_EINVAL;
+	err = check_group(g, false);
+	return err ? err : s->ops->group_update(s, g);
+}
+
+enum lk_err lk_store_group_delete(struct lk_store *s, int64_t id)
+{
+	return s && id > 0 ? s->ops->group_delete(s, id) : LK_EINVAL;
+}
+
+enum lk_err lk_store_user_groups(struct lk_store *s, int64_t user_id, struct lk_group **out,
+				 size_t *n)
+{
+	return s && user_id > 0 && out && n ? s->ops->user_groups(s, user_id, out, n) : LK_EINVAL;
 }
 
 /* ---- Tokens ---- */

@@ -124,6 +124,13 @@ struct lk_store_ops {
 					      const uint8_t hash[LK_SHA256_LEN]);
 	enum lk_err (*registration_token_get)(struct lk_store *s, const char *client_id,
 					      uint8_t hash[LK_SHA256_LEN]);
+	enum lk_err (*group_insert)(struct lk_store *s, const struct lk_group *g, int64_t *id);
+	enum lk_err (*group_get)(struct lk_store *s, int64_t id, struct lk_group *out);
+	enum lk_err (*group_list)(struct lk_store *s, struct lk_group **out, size_t *n);
+	enum lk_err (*group_update)(struct lk_store *s, const struct lk_group *g);
+	enum lk_err (*group_delete)(struct lk_store *s, int64_t id);
+	enum lk_err (*user_groups)(struct lk_store *s, int64_t user_id, struct lk_group **out,
+				   size_t *n);
 };
 
 /* Every backend's connection starts with this header. */
@@ -297,8 +304,9 @@ enum lk_err lk_store_user_find_email(struct lk_store *s, const char *email, stru
 enum lk_err lk_store_user_list(struct lk_store *s, struct lk_user **out, size_t *n);
 
 /*
- * Overwrites the names, email, email_verified, phone, role, enabled and
- * updated_at of user u->id; domain, username, password and created_at stay.
+ * Overwrites the names, email, email_verified, phone, external_id, role,
+ * enabled and updated_at of user u->id; domain, username, password and
+ * created_at stay.
  * LK_ENOTFOUND for an unknown id, LK_EEXIST when the email is another user's.
  */
 enum lk_err lk_store_user_update(struct lk_store *s, const struct lk_user *u);
@@ -436,5 +444,37 @@ enum lk_err lk_store_registration_token_set(struct lk_store *s, const char *clie
 					    const uint8_t hash[LK_SHA256_LEN]);
 enum lk_err lk_store_registration_token_get(struct lk_store *s, const char *client_id,
 					    uint8_t hash[LK_SHA256_LEN]);
+
+
+/* ---- Groups and SCIM identifiers (issue: SCIM) ---- */
+
+/*
+ * Groups. insert: *id (may be NULL) receives the new id; LK_EEXIST when the
+ * display name is taken (case-insensitively); LK_ESTATE when a member id
+ * names no user. Members are stored as given (duplicates collapse).
+ */
+enum lk_err lk_store_group_insert(struct lk_store *s, const struct lk_group *g, int64_t *id);
+
+/* One group with its members. LK_ENOTFOUND. */
+enum lk_err lk_store_group_get(struct lk_store *s, int64_t id, struct lk_group *out);
+
+/* Every group with its members, by display name. */
+enum lk_err lk_store_group_list(struct lk_store *s, struct lk_group **out, size_t *n);
+
+/*
+ * Replaces display_name, external_id, updated_at and the member list of
+ * group g->id. LK_ENOTFOUND, LK_EEXIST, LK_ESTATE (unknown member).
+ */
+enum lk_err lk_store_group_update(struct lk_store *s, const struct lk_group *g);
+
+/* Deletes a group (not its members). LK_ENOTFOUND. */
+enum lk_err lk_store_group_delete(struct lk_store *s, int64_t id);
+
+/*
+ * The groups a user belongs to, by display name, without their member lists
+ * (members NULL, nmembers 0). Deleting a user removes its memberships.
+ */
+enum lk_err lk_store_user_groups(struct lk_store *s, int64_t user_id, struct lk_group **out,
+				 size_t *n);
 
 #endif

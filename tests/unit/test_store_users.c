@@ -449,8 +449,16 @@ static void test_user_columns(void **state)
 	assert_int_equal(got.role, LK_ROLE_ADMIN);
 	assert_false(got.enabled);
 	assert_string_equal(got.password_hash, "hash");
+	/* Not named in the INSERT, as by a program older than the column. */
+	assert_string_equal(got.external_id, "");
 	assert_int_equal(got.created_at, 21);
 	assert_int_equal(got.updated_at, 22);
+	lk_user_release(&got);
+	raw_exec(f->url, "UPDATE users SET external_id = 'ext' WHERE id = 5");
+	assert_int_equal(lk_store_user_get(f->s, 5, &got), LK_OK);
+	assert_string_equal(got.external_id, "ext");
+	assert_string_equal(got.phone, "+1");
+	assert_int_equal(got.role, LK_ROLE_ADMIN);
 	lk_user_release(&got);
 }
 
@@ -602,11 +610,13 @@ static void test_record_release(void **state)
 
 	u.domain = strdup("corp");
 	u.password_hash = strdup("$argon2id$secret");
+	u.external_id = strdup("ext");
 	u.id = 5;
 	u.enabled = true;
 	lk_user_release(&u);
 	assert_null(u.domain);
 	assert_null(u.password_hash);
+	assert_null(u.external_id);
 	assert_int_equal(u.id, 0);
 	assert_false(u.enabled);
 	lk_user_release(&u);
