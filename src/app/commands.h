@@ -18,6 +18,7 @@ int lk_cmd_app_disable(struct lk_cli *cli, int argc, char **argv);
 int lk_cmd_app_enable(struct lk_cli *cli, int argc, char **argv);
 int lk_cmd_app_remove(struct lk_cli *cli, int argc, char **argv);
 int lk_cmd_app_rotate_secret(struct lk_cli *cli, int argc, char **argv);
+int lk_cmd_app_token(struct lk_cli *cli, int argc, char **argv);
 int lk_cmd_user_add(struct lk_cli *cli, int argc, char **argv);
 int lk_cmd_user_list(struct lk_cli *cli, int argc, char **argv);
 int lk_cmd_user_show(struct lk_cli *cli, int argc, char **argv);

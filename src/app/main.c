@@ -28,6 +28,7 @@ static const struct lk_command commands[] = {
 	{"app enable", lk_cmd_app_enable, "enable a disabled application"},
 	{"app remove", lk_cmd_app_remove, "remove an application and its secrets"},
 	{"app rotate-secret", lk_cmd_app_rotate_secret, "issue a new client secret"},
+	{"app token", lk_cmd_app_token, "issue an access token for an application"},
 	{"user add", lk_cmd_user_add, "create a user"},
 	{"user list", lk_cmd_user_list, "list the users"},
 	{"user show", lk_cmd_user_show, "print a user's profile"},

@@ -99,6 +99,9 @@ static void refresh_once(struct refresher *r, struct lk_store *s)
 		r->seq = seq;
 		reload_keys(r, s, now);
 		reload_clients(r, s, now);
+		/* scopes_supported follows `scope add` and `scope remove`. */
+		if (lk_ctx_reload_discovery(r->ctx, s) != LK_OK)
+			lk_warn("cannot rebuild the discovery document");
 	} else if (r->next_change && now >= r->next_change) {
 		reload_keys(r, s, now);
 	}
@@ -259,6 +262,12 @@ static int prepare(struct lk_cli *cli, struct lk_ctx *ctx, struct refresher *r)
 		goto out_key;
 	}
 	lk_ctx_set_clients(ctx, clients);
+	err = lk_ctx_reload_discovery(ctx, s);
+	if (err) {
+		lk_ctx_release(ctx);
+		lk_cli_fail(cli, "cannot read the scope catalog: %s", lk_err_str(err));
+		goto out_key;
+	}
 	rc = LK_EXIT_OK;
 out_key:
 	lk_master_key_wipe(&mk);

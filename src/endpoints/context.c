@@ -114,3 +114,24 @@ void lk_ctx_set_clients(struct lk_ctx *ctx, struct lk_clients *c)
 	pthread_mutex_unlock(&ctx->lock);
 	lk_clients_unref(old);
 }
+
+enum lk_err lk_ctx_reload_discovery(struct lk_ctx *ctx, struct lk_store *s)
+{
+	struct lk_scope *scopes = NULL;
+	size_t n = 0;
+	char *doc = NULL, *old;
+	enum lk_err err = lk_store_scope_list(s, &scopes, &n);
+
+	if (err)
+		return err;
+	err = lk_discovery_build_scopes(ctx->cfg, scopes, n, &doc);
+	lk_scopes_free(scopes, n);
+	if (err)
+		return err;
+	pthread_mutex_lock(&ctx->lock);
+	old = ctx->discovery;
+	ctx->discovery = doc;
+	pthread_mutex_unlock(&ctx->lock);
+	free(old);
+	return LK_OK;
+}

@@ -21,7 +21,7 @@ struct lk_ctx {
 	pthread_mutex_t lock;          /* guards keyring and clients */
 	struct lk_keyring *keyring;    /* current snapshot; one reference */
 	struct lk_clients *clients;    /* current snapshot; one reference */
-	char *discovery;               /* the metadata document, built once */
+	char *discovery;               /* the metadata document; guarded by lock */
 	pthread_key_t store_key;       /* this thread's struct lk_store * */
 };
 
@@ -52,5 +52,13 @@ struct lk_clients *lk_ctx_clients(struct lk_ctx *ctx);
 
 /* Swaps in a new application snapshot, taking over the caller's reference. */
 void lk_ctx_set_clients(struct lk_ctx *ctx, struct lk_clients *c);
+
+/*
+ * Rebuilds the discovery document with the scope catalog read from s
+ * (scopes_supported, DESIGN §6) and swaps it in under the lock. Called at
+ * start and whenever the change counter moves. On error the old document
+ * stays.
+ */
+enum lk_err lk_ctx_reload_discovery(struct lk_ctx *ctx, struct lk_store *s);
 
 #endif

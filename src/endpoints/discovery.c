@@ -54,9 +54,34 @@ static const struct {
 	const char *path;
 } endpoints[] = {
 	{LK_MD_JWKS_URI, LK_PATH_JWKS},
+	{LK_MD_TOKEN_ENDPOINT, LK_PATH_TOKEN},
+	{LK_MD_REGISTRATION_ENDPOINT, LK_PATH_REGISTER},
+	{LK_MD_INTROSPECTION_ENDPOINT, LK_PATH_INTROSPECT},
+	{LK_MD_REVOCATION_ENDPOINT, LK_PATH_REVOKE},
 };
 
-enum lk_err lk_discovery_build(const struct lk_config *cfg, char **out)
+/* Client authentication at introspection and revocation (client_auth.h). */
+#define INTROSPECTION_AUTH \
+	LK_CM_AUTH_SECRET_BASIC " " LK_CM_AUTH_SECRET_POST " " LK_CM_AUTH_PRIVATE_KEY_JWT
+#define REVOCATION_AUTH INTROSPECTION_AUTH " " LK_CM_AUTH_NONE
+
+/* The token endpoint's grants and client authentication (oauth/token_grants.h). */
+#define TOKEN_GRANTS LK_GT_CLIENT_CREDENTIALS " " LK_CM_GRANT_JWT_BEARER
+#define TOKEN_AUTH INTROSPECTION_AUTH " " LK_CM_AUTH_NONE
+
+/* DESIGN §6: scopes_supported lists the whole catalog. */
+static json_t *scope_array(const struct lk_scope *scopes, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, json_string(scopes[i].name));
+	return a;
+}
+
+/* The document; scopes_supported only when with_scopes. */
+static enum lk_err build(const struct lk_config *cfg, bool with_scopes,
+			 const struct lk_scope *scopes, size_t nscopes, char **out)
 {
 	json_t *doc = json_object();
 	char *s = NULL;
@@ -69,12 +94,32 @@ enum lk_err lk_discovery_build(const struct lk_config *cfg, char **out)
 	/* OpenID Connect Discovery §3: subjects are the same for every client. */
 	json_object_set_new(doc, LK_MD_SUBJECT_TYPES_SUPPORTED, json_pack("[s]", "public"));
 	json_object_set_new(doc, LK_MD_ID_TOKEN_SIGNING_ALGS, word_array(cfg->signing_algs));
+	/* RFC 8414 §2: introspection needs a confidential client; revocation takes public ones. */
+	json_object_set_new(doc, LK_MD_INTROSPECTION_AUTH_METHODS, word_array(INTROSPECTION_AUTH));
+	json_object_set_new(doc, LK_MD_REVOCATION_AUTH_METHODS, word_array(REVOCATION_AUTH));
+	json_object_set_new(doc, LK_MD_GRANT_TYPES_SUPPORTED, word_array(TOKEN_GRANTS));
+	json_object_set_new(doc, LK_MD_TOKEN_AUTH_METHODS, word_array(TOKEN_AUTH));
+	/* RFC 8414 §2: the algorithms private_key_jwt assertions may be signed with. */
+	json_object_set_new(doc, LK_MD_TOKEN_AUTH_SIGNING_ALGS, word_array(LK_ASSERTION_ALGS));
+	if (with_scopes)
+		json_object_set_new(doc, LK_MD_SCOPES_SUPPORTED, scope_array(scopes, nscopes));
 	s = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
 	if (!s)
 		return LK_ENOMEM;
 	*out = s;
 	return LK_OK;
+}
+
+enum lk_err lk_discovery_build(const struct lk_config *cfg, char **out)
+{
+	return build(cfg, false, NULL, 0, out);
+}
+
+enum lk_err lk_discovery_build_scopes(const struct lk_config *cfg, const struct lk_scope *scopes,
+				      size_t nscopes, char **out)
+{
+	return build(cfg, true, scopes, nscopes, out);
 }
 
 /*
@@ -86,6 +131,9 @@ void lk_ep_discovery(void *ctx, struct lk_request *req, struct lk_response *res)
 {
 	struct lk_ctx *c = ctx;
 
+	/* The refresher swaps the document when the scope catalog changes. */
+	pthread_mutex_lock(&c->lock);
 	lk_res_json(res, 200, c->discovery);
+	pthread_mutex_unlock(&c->lock);
 	lk_res_header(res, "Cache-Control", "public, max-age=300");
 }

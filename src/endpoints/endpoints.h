@@ -16,9 +16,43 @@ const struct lk_route *lk_routes(size_t *n);
 /* Builds the discovery document (RFC 8414 / OpenID Connect Discovery 1.0). */
 enum lk_err lk_discovery_build(const struct lk_config *cfg, char **out);
 
+struct lk_scope;
+
+/*
+ * The same with scopes_supported listing the n scopes of the catalog (DESIGN
+ * §6), which lk_discovery_build leaves out. *out is the caller's to free.
+ */
+enum lk_err lk_discovery_build_scopes(const struct lk_config *cfg, const struct lk_scope *scopes,
+				      size_t nscopes, char **out);
+
 void lk_ep_discovery(void *ctx, struct lk_request *req, struct lk_response *res);
 void lk_ep_jwks(void *ctx, struct lk_request *req, struct lk_response *res);
 void lk_ep_healthz(void *ctx, struct lk_request *req, struct lk_response *res);
 void lk_ep_not_found(void *ctx, struct lk_request *req, struct lk_response *res);
+
+/* RFC 6749 §3.2 token endpoint (POST; other methods get 405). */
+void lk_ep_token(void *ctx, struct lk_request *req, struct lk_response *res);
+
+/* RFC 7591 registration and the RFC 7592 client configuration endpoint. */
+void lk_ep_register(void *ctx, struct lk_request *req, struct lk_response *res);
+void lk_ep_register_client(void *ctx, struct lk_request *req, struct lk_response *res);
+
+/* RFC 7662 introspection, RFC 7009 revocation, the reverse-proxy check. */
+void lk_ep_introspect(void *ctx, struct lk_request *req, struct lk_response *res);
+void lk_ep_revoke(void *ctx, struct lk_request *req, struct lk_response *res);
+void lk_ep_check(void *ctx, struct lk_request *req, struct lk_response *res);
+
+struct lk_oauth_error;
+
+/*
+ * Checks the form of a POST to an OAuth endpoint (application/x-www-form-
+ * urlencoded, RFC 6749 §3.2, RFC 7662 §2.1, RFC 7009 §2.1). A request without
+ * a body has no parameters; a body of another type, a malformed form or a
+ * repeated parameter fills e with invalid_request and returns false.
+ */
+bool lk_ep_form_ok(const struct lk_request *req, struct lk_oauth_error *e);
+
+/* A form parameter, or NULL when absent or the request has no form. */
+const char *lk_ep_form_get(const struct lk_request *req, const char *name);
 
 #endif

@@ -7,6 +7,13 @@ static const struct lk_route routes[] = {
 	{"GET", LK_PATH_OAUTH_METADATA, false, lk_ep_discovery},
 	{"GET", LK_PATH_JWKS, false, lk_ep_jwks},
 	{"GET", LK_PATH_HEALTHZ, false, lk_ep_healthz},
+	/* Any method: the handler answers 405 itself, with Cache-Control: no-store. */
+	{NULL, LK_PATH_TOKEN, false, lk_ep_token},
+	{"POST", LK_PATH_REGISTER, false, lk_ep_register},
+	{"GET,PUT,DELETE", LK_PATH_REGISTER "/", true, lk_ep_register_client},
+	{"POST", LK_PATH_INTROSPECT, false, lk_ep_introspect},
+	{"POST", LK_PATH_REVOKE, false, lk_ep_revoke},
+	{"GET", LK_PATH_CHECK, false, lk_ep_check},
 };
 
 const struct lk_route *lk_routes(size_t *n)

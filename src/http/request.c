@@ -308,6 +308,9 @@ static void log_access(struct http_req *hr, const char *status, const char *reas
 	const char *vals[6];
 	char ms[24];
 
+	/* At a level above info the line would be dropped: skip the formatting too. */
+	if (!lk_log_enabled(LK_LOG_INFO))
+		return;
 	snprintf(ms, sizeof(ms), "%lld", (long long)(lk_monotonic_ms() - hr->start_ms));
 	vals[0] = hr->req.method ? hr->req.method : "-";
 	vals[1] = hr->req.path ? hr->req.path : "-";

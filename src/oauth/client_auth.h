@@ -8,6 +8,7 @@
 #define LK_OAUTH_CLIENT_AUTH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "http/http.h"
@@ -51,5 +52,32 @@ struct lk_auth_result {
 bool lk_client_authenticate(const struct lk_auth_env *env, const struct lk_request *req,
 			    bool allow_public, struct lk_auth_result *out,
 			    struct lk_oauth_error *err);
+
+/*
+ * Whether the request carries anything that identifies or authenticates a
+ * client: an Authorization header, or a non-empty client_id, client_secret,
+ * client_assertion or client_assertion_type form parameter. The jwt-bearer
+ * grant (RFC 7523 §2.1) needs no client authentication, but checks one that
+ * is given.
+ */
+bool lk_client_auth_present(const struct lk_request *req);
+
+/*
+ * Verifies an RFC 7523 assertion signed with an application's certificate
+ * key, as private_key_jwt (§3) and the jwt-bearer grant (§2.1) both need:
+ * the application is client_id when given, else the assertion's unverified
+ * iss; it must be enabled, with an enabled bound user and a certificate; a
+ * header kid must be the certificate's RFC 7638 thumbprint and a header
+ * x5t#S256 its SHA-256; the signature (RS256, PS256 or ES256) must verify with
+ * the certificate's key; the claims must pass lk_assertion_check with aud =
+ * env->endpoint_url or env->issuer; and the jti is then consumed in
+ * env->store. On success *client (borrowed from env->clients) is the
+ * application. LK_EDENIED for an assertion that fails any check (the reason
+ * in why, for the debug log only), LK_EEXIST for a jti already used, other
+ * errors (LK_ESTORE, LK_ENOMEM, LK_EINVAL without a store) as they come.
+ */
+enum lk_err lk_client_assertion_verify(const struct lk_auth_env *env, const char *assertion,
+				       const char *client_id, const struct lk_client **client,
+				       char *why, size_t whylen);
 
 #endif

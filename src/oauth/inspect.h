@@ -30,7 +30,20 @@ struct lk_inspect_env {
 	int64_t now;
 };
 
-/* What an active token carries. Strings are malloc'd; "" when absent. */
+/* The longest token inspected; anything longer is simply not active. */
+#define LK_INSPECT_TOKEN_MAX (16 * 1024)
+
+/*
+ * A sliding token's new expiry is written only when it moves the stored one
+ * by more than this many seconds, so a hot token costs at most one write
+ * every LK_SLIDE_BATCH seconds.
+ */
+#define LK_SLIDE_BATCH 5
+
+/*
+ * What an active token carries. Strings are malloc'd; "" when absent. For an
+ * inactive token every string is NULL and every number 0.
+ */
 struct lk_token_info {
 	bool active;
 	bool jwt;
@@ -53,7 +66,20 @@ struct lk_token_info {
 enum lk_err lk_token_inspect(const struct lk_inspect_env *env, const char *token,
 			     struct lk_token_info *out);
 
-/* Frees the strings of an info. */
+/* Frees the strings of an info and zeroes it. NULL is a no-op. */
 void lk_token_info_release(struct lk_token_info *t);
+
+/*
+ * Revokes an access token at the request of client_id, the application that
+ * authenticated at the revocation endpoint (RFC 7009 §2.1): an opaque token
+ * is marked revoked in the store; a JWT this server signed has its jti
+ * recorded as revoked until its exp, after which it is invalid anyway. A
+ * token issued to another client is left alone (*revoked false), as is
+ * anything unknown, malformed, expired or already revoked: the endpoint
+ * answers 200 all the same (§2.2), so nothing leaks. *revoked (may be NULL)
+ * tells whether this call revoked something. Errors: LK_ESTORE, LK_ENOMEM.
+ */
+enum lk_err lk_token_revoke(const struct lk_inspect_env *env, const char *token,
+			    const char *client_id, bool *revoked);
 
 #endif

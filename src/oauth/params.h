@@ -55,4 +55,102 @@
 #define LK_ERR_SERVER_ERROR "server_error"
 #define LK_ERR_TEMPORARILY_UNAVAILABLE "temporarily_unavailable"
 
+/*
+ * Client metadata (RFC 7591 §2 and §3.2.1, RFC 7592 §3, OpenID Connect
+ * Dynamic Client Registration §2) and the values latchkey understands.
+ */
+#define LK_CM_CLIENT_ID "client_id"
+#define LK_CM_CLIENT_SECRET "client_secret"
+#define LK_CM_CLIENT_ID_ISSUED_AT "client_id_issued_at"
+#define LK_CM_CLIENT_SECRET_EXPIRES_AT "client_secret_expires_at"
+#define LK_CM_REGISTRATION_ACCESS_TOKEN "registration_access_token"
+#define LK_CM_REGISTRATION_CLIENT_URI "registration_client_uri"
+#define LK_CM_CLIENT_NAME "client_name"
+#define LK_CM_CLIENT_URI "client_uri"
+#define LK_CM_REDIRECT_URIS "redirect_uris"
+#define LK_CM_POST_LOGOUT_REDIRECT_URIS "post_logout_redirect_uris"
+#define LK_CM_GRANT_TYPES "grant_types"
+#define LK_CM_RESPONSE_TYPES "response_types"
+#define LK_CM_TOKEN_AUTH_METHOD "token_endpoint_auth_method"
+#define LK_CM_SCOPE "scope"
+#define LK_CM_APPLICATION_TYPE "application_type"
+#define LK_CM_ID_TOKEN_ALG "id_token_signed_response_alg"
+/* latchkey's extensions, for options without a standard name (DESIGN §1). */
+#define LK_CM_TOKEN_FORMAT "token_format"
+#define LK_CM_LIFETIME "lifetime"
+#define LK_CM_LIFECYCLE "lifecycle"
+#define LK_CM_AUDIENCE "audience"
+#define LK_CM_REDIRECT_STRATEGY "redirect_strategy"
+/* Options dynamic registration refuses (an administrator sets them). */
+#define LK_CM_FIRST_PARTY "first_party"
+#define LK_CM_USER "user"
+/* Values: grant types beyond records.h's, auth methods, response and app types. */
+#define LK_CM_GRANT_REFRESH_TOKEN "refresh_token"
+#define LK_CM_GRANT_IMPLICIT "implicit"
+#define LK_CM_GRANT_JWT_BEARER "urn:ietf:params:oauth:grant-type:jwt-bearer"
+#define LK_CM_AUTH_NONE "none"
+#define LK_CM_AUTH_SECRET_BASIC "client_secret_basic"
+#define LK_CM_AUTH_SECRET_POST "client_secret_post"
+#define LK_CM_AUTH_PRIVATE_KEY_JWT "private_key_jwt"
+#define LK_CM_RESPONSE_CODE "code"
+#define LK_CM_APP_WEB "web"
+#define LK_CM_APP_NATIVE "native"
+
+/*
+ * Introspection (RFC 7662), revocation (RFC 7009) and the check endpoint:
+ * request parameters, token_type_hint values, the metadata members naming
+ * their client authentication methods (RFC 8414 §2), the members of an
+ * introspection answer beyond the JWT claims (RFC 7662 §2.2), and the
+ * headers a reverse proxy reads from /oauth2/check.
+ */
+#define LK_P_TOKEN "token"
+#define LK_P_TOKEN_TYPE_HINT "token_type_hint"
+#define LK_P_CHECK_SCOPE "scope"
+#define LK_HINT_ACCESS_TOKEN "access_token"
+#define LK_HINT_REFRESH_TOKEN "refresh_token"
+#define LK_MD_INTROSPECTION_AUTH_METHODS "introspection_endpoint_auth_methods_supported"
+#define LK_MD_REVOCATION_AUTH_METHODS "revocation_endpoint_auth_methods_supported"
+#define LK_IR_ACTIVE "active"
+#define LK_IR_TOKEN_TYPE "token_type"
+#define LK_IR_BEARER "Bearer"
+#define LK_HDR_AUTH_SUBJECT "X-Auth-Subject"
+#define LK_HDR_AUTH_CLIENT "X-Auth-Client"
+#define LK_HDR_AUTH_SCOPE "X-Auth-Scope"
+
+/* JWT access token claims (RFC 9068 §2.2) and header typ values (§2.1, §4). */
+#define LK_CLAIM_ISS "iss"
+#define LK_CLAIM_SUB "sub"
+#define LK_CLAIM_AUD "aud"
+#define LK_CLAIM_EXP "exp"
+#define LK_CLAIM_NBF "nbf"
+#define LK_CLAIM_IAT "iat"
+#define LK_CLAIM_JTI "jti"
+#define LK_CLAIM_CLIENT_ID "client_id"
+#define LK_CLAIM_SCOPE "scope"
+#define LK_TYP_AT_JWT "at+jwt"
+#define LK_TYP_AT_JWT_MEDIA "application/at+jwt"
+
+/*
+ * The token endpoint (RFC 6749 §2.3.1, §4.4 and §5.1, RFC 7521 §4.2, RFC
+ * 7523 §2.1 and §3): request parameters beyond client_id and client_secret
+ * (LK_CM_CLIENT_ID, LK_CM_CLIENT_SECRET), grant_type values beyond
+ * LK_CM_GRANT_*, the client assertion type, the members of a token response
+ * (token_type is LK_IR_TOKEN_TYPE, its value LK_IR_BEARER), the header that
+ * carries Basic credentials and the algorithms assertions may use.
+ */
+#define LK_P_GRANT_TYPE "grant_type"
+#define LK_P_SCOPE "scope"
+#define LK_P_ASSERTION "assertion"
+#define LK_P_CLIENT_ASSERTION "client_assertion"
+#define LK_P_CLIENT_ASSERTION_TYPE "client_assertion_type"
+#define LK_GT_CLIENT_CREDENTIALS "client_credentials"
+#define LK_CLIENT_ASSERTION_JWT "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+#define LK_TR_ACCESS_TOKEN "access_token"
+#define LK_TR_EXPIRES_IN "expires_in"
+#define LK_TR_SCOPE "scope"
+#define LK_TR_REFRESH_TOKEN "refresh_token"
+#define LK_TR_ID_TOKEN "id_token"
+#define LK_HDR_AUTHORIZATION "Authorization"
+#define LK_ASSERTION_ALGS "RS256 PS256 ES256"
+
 #endif

@@ -11,6 +11,7 @@
 #ifndef LK_OAUTH_TOKENS_H
 #define LK_OAUTH_TOKENS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config/config.h"
@@ -51,6 +52,19 @@ enum lk_err lk_access_token_issue(const struct lk_token_env *env, const struct l
 
 /* Zeroes and frees the token. */
 void lk_access_token_release(struct lk_access_token *t);
+
+/*
+ * Whether the client's access tokens are opaque: its token format says so,
+ * or its life cycle is sliding, its lifetime never, or it is a bearer_token
+ * application (DESIGN §1), whatever the stored format.
+ */
+bool lk_access_token_opaque(const struct lk_client *client);
+
+/*
+ * The lifetime of the client's access tokens in seconds: its own minutes,
+ * else [tokens] access_lifetime; 0 when they never expire.
+ */
+int64_t lk_access_token_lifetime(const struct lk_config *cfg, const struct lk_client *client);
 
 /*
  * Writes the RFC 6749 §5.1 success response: access_token, token_type

@@ -1,0 +1,342 @@
+#!/bin/sh
+# make bench: builds an optimised binary, starts it on a fresh SQLite database
+# in a temporary directory, registers what the scenarios need, drives each
+# scenario with wrk (bench/*.lua) on 127.0.0.1 and prints the table of
+# docs/performance.md. The results are also saved as JSON in bench/results/.
+#
+# Settings (environment):
+#   BENCH_DURATION     seconds measured per scenario (10)
+#   BENCH_WARMUP       seconds of unmeasured load before each (2)
+#   BENCH_CONNECTIONS  wrk connections (64)
+#   BENCH_THREADS      wrk threads (1)
+#   BENCH_WORKERS      server event loops (2)
+#   BENCH_LOG_LEVEL    server log level (info: one access-log line per request)
+#   BENCH_ONLY         space-separated scenario ids to run (all when empty)
+#   BENCH_KEEP=1       keep the temporary directory (database, server logs)
+#   BENCH_BIN          measure this binary instead of building one
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+DURATION=${BENCH_DURATION:-10}
+WARMUP=${BENCH_WARMUP:-2}
+CONNS=${BENCH_CONNECTIONS:-64}
+THREADS=${BENCH_THREADS:-1}
+WORKERS=${BENCH_WORKERS:-2}
+LOG_LEVEL=${BENCH_LOG_LEVEL:-info}
+ONLY=${BENCH_ONLY:-}
+O=build-bench
+
+for tool in wrk node openssl; do
+	command -v "$tool" >/dev/null 2>&1 || { echo "bench: '$tool' is required" >&2; exit 1; }
+done
+
+# The same optimisation as the default build (-O2), in its own directory so
+# that a `make O=build-asan` tree or command-line SAN=1 does not leak in.
+# BENCH_BIN=path measures an existing binary instead.
+if [ -n "${BENCH_BIN:-}" ]; then
+	BIN=$(cd "$(dirname "$BENCH_BIN")" && pwd)/$(basename "$BENCH_BIN")
+else
+	echo "== building $O/latchkey"
+	make -s -j"$(nproc)" O=$O SAN= $O/latchkey
+	BIN=$ROOT/$O/latchkey
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/latchkey-bench.XXXXXX")
+RES=$TMP/results
+mkdir -p "$RES"
+PID=
+
+stop_server() {
+	[ -n "$PID" ] || return 0
+	kill "$PID" 2>/dev/null || true
+	# Not our child (bench/report started it): wait by polling.
+	i=0
+	while kill -0 "$PID" 2>/dev/null && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	kill -9 "$PID" 2>/dev/null || true
+	PID=
+}
+
+cleanup() {
+	stop_server
+	if [ "${BENCH_KEEP:-}" = 1 ]; then
+		echo "bench: kept $TMP"
+	else
+		rm -rf "$TMP"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+DB=sqlite:$TMP/latchkey.db
+KEYFILE=$TMP/latchkey.key
+PORT=$(node bench/report free-port)
+URL=http://127.0.0.1:$PORT
+LOG=$TMP/server.log
+
+lk() {
+	"$BIN" --db "$DB" --master-key-file "$KEYFILE" "$@"
+}
+
+# Starts the server (extra environment in $1) and records its pid and ready time.
+start_server() {
+	out=$(env $1 node bench/report start "$LOG" "$PORT" "$BIN" --db "$DB" \
+		--master-key-file "$KEYFILE" --log-level "$LOG_LEVEL" \
+		serve --listen "127.0.0.1:$PORT" --workers "$WORKERS")
+	PID=$(echo "$out" | node bench/report json-field pid)
+	READY=$(echo "$out" | node bench/report json-field ready_ms)
+}
+
+field() {
+	awk -F= -v k="$1" '$1 == k { sub(/^[^=]*=/, ""); print; exit }' "$2"
+}
+
+# Busy and total clock ticks of the whole machine, and a process's own.
+machine_busy() {
+	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
+proc_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+# CPU seconds used so far by this shell's finished children (wrk).
+children_cpu() {
+	times | awk 'NR == 2 {
+		split($1, u, "m"); split($2, s, "m")
+		sub(/s$/, "", u[2]); sub(/s$/, "", s[2])
+		printf "%.3f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
+}
+rss_kb() {
+	awk -v k="$1:" '$1 == k { print $2 }' "/proc/$PID/status"
+}
+
+selected() {
+	[ -z "$ONLY" ] && return 0
+	for s in $ONLY; do [ "$s" = "$1" ] && return 0; done
+	return 1
+}
+
+N=0
+# scenario ID TITLE SCRIPT [KEY=VALUE...]: the KEY=VALUE pairs go to the
+# scenario's meta file (target_rps, floor, ...). The script's settings come
+# from exported BENCH_* variables.
+scenario() {
+	id=$1 title=$2 script=$3
+	shift 3
+	N=$((N + 1))
+	d=$RES/$(printf '%02d' $N)-$id
+	mkdir -p "$d"
+	{ echo "id=$id"; echo "title=$title"; for kv in "$@"; do echo "$kv"; done; } > "$d/meta"
+	selected "$id" || { echo "status=skipped" >> "$d/meta"; echo "note=not selected" >> "$d/meta"; return 0; }
+	echo "== $title"
+	# Peak RSS of this scenario alone: reset the high-water mark first.
+	echo 5 > "/proc/$PID/clear_refs" 2>/dev/null || true
+	wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" -s "bench/$script" "$URL" > "$d/warmup.out" 2>&1 || true
+	t0=$(date +%s.%N); s0=$(proc_ticks "$PID"); b0=$(machine_busy); w0=$(children_cpu)
+	wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 5s -s "bench/$script" "$URL" \
+		> "$d/wrk.out" 2>&1 || true
+	t1=$(date +%s.%N); s1=$(proc_ticks "$PID"); b1=$(machine_busy); w1=$(children_cpu)
+	{
+		echo "status=ran"
+		echo "peak_rss_kb=$(rss_kb VmHWM)"
+		echo "rss_after_kb=$(rss_kb VmRSS)"
+		echo "server_cpu_ticks=$((s1 - s0))"
+		echo "busy_ticks=$((b1 - b0))"
+		echo "clk_tck=$(getconf CLK_TCK)"
+		echo "wrk_cpu_s=$(echo "$w1 $w0" | awk '{ printf "%.3f", $1 - $2 }')"
+		echo "wall_s=$(echo "$t1 $t0" | awk '{ printf "%.3f", $1 - $2 }')"
+	} >> "$d/meta"
+	grep -E 'Requests/sec|Latency ' "$d/wrk.out" | sed 's/^/   /' || true
+}
+
+# not_landed ID TITLE REASON
+not_landed() {
+	N=$((N + 1))
+	d=$RES/$(printf '%02d' $N)-$1
+	mkdir -p "$d"
+	printf 'id=%s\ntitle=%s\nstatus=not_landed\nnote=%s\n' "$1" "$2" "$3" > "$d/meta"
+}
+
+# failed ID TITLE REASON: the flow exists but the probe did not succeed.
+failed() {
+	N=$((N + 1))
+	d=$RES/$(printf '%02d' $N)-$1
+	mkdir -p "$d"
+	printf 'id=%s\ntitle=%s\nstatus=failed\nnote=%s\n' "$1" "$2" "$3" > "$d/meta"
+	echo "bench: $2: $3" >&2
+}
+
+# probe METHOD PATH [AUTH [BODY]] -> sets P_STATUS and P_BODY
+probe() {
+	p=$(node bench/report probe "$1" "$URL$2" "${3:-}" ${4+"$4"})
+	P_STATUS=$(echo "$p" | node bench/report json-field status)
+	P_BODY=$(echo "$p" | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0,"utf8")).body.slice(0,300))')
+}
+
+# A route that does not exist yet answers with the server's JSON 404.
+is_missing() {
+	[ "$P_STATUS" = 404 ] && echo "$P_BODY" | grep -q '"not_found"'
+}
+
+echo "== signing floor (openssl speed, one core, $(nproc) cores)"
+ES_SIGN=$(openssl speed -seconds 3 ecdsap256 2>/dev/null | awk '/ecdsa \(nistp256\)/ { print $(NF - 1) }')
+RS_SIGN=$(openssl speed -seconds 3 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ { print $(NF - 1) }')
+echo "   ES256 $ES_SIGN sign/s, RS256 $RS_SIGN sign/s per core"
+
+{
+	echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "cores=$(nproc)"
+	echo "cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+	echo "kernel=$(uname -r)"
+	echo "openssl=$(openssl version)"
+	echo "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src 2>/dev/null || echo '+changes')"
+	echo "sign_es256_per_core=$ES_SIGN"
+	echo "sign_rs256_per_core=$RS_SIGN"
+	echo "wrk_threads=$THREADS"
+	echo "wrk_connections=$CONNS"
+	echo "warmup_s=$WARMUP"
+	echo "duration_s=$DURATION"
+	echo "workers=$WORKERS"
+	echo "log_level=$LOG_LEVEL"
+	echo "log_to=a file in the temporary directory"
+} > "$RES/env"
+
+echo "== preparing the database in $TMP"
+lk --log-level warn key list > /dev/null
+lk --log-level warn app add --name bench-jwt --grant client_credentials --scope api --json \
+	> "$TMP/app-jwt.json"
+if lk --log-level warn app add --name bench-opaque --grant client_credentials --scope api \
+	--token-format opaque --json > "$TMP/app-opaque.json" 2> "$TMP/app-opaque.err"; then
+	OPAQUE_AUTH=$(node bench/report app-auth "$TMP/app-opaque.json")
+else
+	OPAQUE_AUTH=
+fi
+JWT_AUTH=$(node bench/report app-auth "$TMP/app-jwt.json")
+
+# The first start creates the administrator (an Argon2id hash): do it once,
+# unmeasured, so that every measured start is on an existing database.
+start_server ""
+stop_server
+
+start_server ""
+echo "ready_ms=$READY" >> "$RES/env"
+sleep 0.5
+echo "idle_rss_kb=$(rss_kb VmRSS)" >> "$RES/env"
+echo "   ready in $READY ms, idle RSS $(rss_kb VmRSS) kB"
+
+export BENCH_PATH BENCH_STATUS BENCH_AUTH BENCH_TOKEN
+BENCH_PATH=/bench/no-such-path BENCH_STATUS=404
+scenario floor "HTTP floor (GET unknown path, JSON 404)" get.lua
+BENCH_STATUS=200
+BENCH_PATH=/oauth2/jwks
+scenario s6-jwks "S6 JWKS" get.lua target_rps=60000 vs_http_floor=1
+BENCH_PATH=/.well-known/openid-configuration
+scenario s6-discovery "S6 discovery" get.lua target_rps=60000 vs_http_floor=1
+
+# S1: client credentials, JWT access tokens (ES256 by default).
+BENCH_AUTH=$JWT_AUTH
+probe POST /oauth2/token "$JWT_AUTH" "grant_type=client_credentials&scope=api"
+S1_STATUS=$P_STATUS
+if is_missing; then
+	not_landed s1-es256 "S1 client_credentials ES256" "POST /oauth2/token answers 404"
+elif [ "$P_STATUS" != 200 ]; then
+	failed s1-es256 "S1 client_credentials ES256" "probe: HTTP $P_STATUS $P_BODY"
+else
+	JWT_TOKEN=$(echo "$P_BODY" | node bench/report json-field access_token)
+	scenario s1-es256 "S1 client_credentials ES256" token.lua target_rps=28000 \
+		floor=sign_es256 vs_http_floor=1
+fi
+
+# S1o: the same with opaque tokens, each stored before it is returned.
+if [ -z "$OPAQUE_AUTH" ]; then
+	not_landed s1o "S1o client_credentials opaque" "app add --token-format opaque failed"
+elif [ "$S1_STATUS" != 200 ]; then
+	not_landed s1o "S1o client_credentials opaque" "no token endpoint"
+else
+	BENCH_AUTH=$OPAQUE_AUTH
+	probe POST /oauth2/token "$OPAQUE_AUTH" "grant_type=client_credentials&scope=api"
+	if [ "$P_STATUS" != 200 ]; then
+		failed s1o "S1o client_credentials opaque" "probe: HTTP $P_STATUS $P_BODY"
+	else
+		OPAQUE_TOKEN=$(echo "$P_BODY" | node bench/report json-field access_token)
+		scenario s1o "S1o client_credentials opaque" token.lua target_rps=20000 vs_http_floor=1
+	fi
+fi
+
+# S4: introspection of a live JWT and of a live opaque token.
+for kind in jwt opaque; do
+	eval "tok=\${$(echo "$kind" | tr a-z A-Z)_TOKEN:-}"
+	title="S4 introspection ($kind)"
+	if [ -z "$tok" ]; then
+		not_landed "s4-$kind" "$title" "no $kind token to introspect"
+		continue
+	fi
+	BENCH_AUTH=$JWT_AUTH BENCH_TOKEN=$tok
+	probe POST /oauth2/introspect "$JWT_AUTH" "token=$tok"
+	if is_missing; then
+		not_landed "s4-$kind" "$title" "POST /oauth2/introspect answers 404"
+	elif [ "$P_STATUS" != 200 ] || ! echo "$P_BODY" | grep -q '"active":true'; then
+		failed "s4-$kind" "$title" "probe: HTTP $P_STATUS $P_BODY"
+	else
+		scenario "s4-$kind" "$title" introspect.lua target_rps=40000 vs_http_floor=1
+	fi
+done
+
+# Flows with no scenario script yet: say whether their endpoint exists.
+probe GET "/oauth2/authorize?response_type=code&client_id=x"
+if is_missing; then
+	not_landed s2 "S2 authorization code + PKCE" "GET /oauth2/authorize answers 404"
+else
+	not_landed s2 "S2 authorization code + PKCE" "the endpoint exists; no scenario script yet"
+fi
+probe POST /oauth2/token "$JWT_AUTH" "grant_type=refresh_token&refresh_token=x"
+if [ "$S1_STATUS" != 200 ] || echo "$P_BODY" | grep -q unsupported_grant_type; then
+	not_landed s3 "S3 refresh with rotation" "grant_type=refresh_token is not supported"
+else
+	not_landed s3 "S3 refresh with rotation" "the grant exists; no scenario script yet"
+fi
+probe GET /oauth2/userinfo
+if is_missing; then
+	not_landed s5 "S5 userinfo" "GET /oauth2/userinfo answers 404"
+else
+	not_landed s5 "S5 userinfo" "the endpoint exists; no scenario script yet"
+fi
+probe POST /login "" "username=x&password=y"
+if is_missing; then
+	not_landed s7 "S7 password login" "POST /login answers 404"
+else
+	not_landed s7 "S7 password login" "the page exists; no scenario script yet"
+fi
+
+# S1 RS256: the access token algorithm is the server's, so restart with it.
+if [ "$S1_STATUS" = 200 ]; then
+	stop_server
+	start_server "LATCHKEY_TOKENS_ACCESS_ALG=RS256"
+	echo "ready_ms_rs256=$READY" >> "$RES/env"
+	BENCH_AUTH=$JWT_AUTH
+	probe POST /oauth2/token "$JWT_AUTH" "grant_type=client_credentials&scope=api"
+	if [ "$P_STATUS" != 200 ]; then
+		failed s1-rs256 "S1 client_credentials RS256" "probe: HTTP $P_STATUS $P_BODY"
+	elif ! echo "$P_BODY" | node -e '
+		const t = JSON.parse(require("fs").readFileSync(0, "utf8")).access_token;
+		const h = JSON.parse(Buffer.from(t.split(".")[0], "base64url"));
+		process.exit(h.alg === "RS256" ? 0 : 1)'; then
+		failed s1-rs256 "S1 client_credentials RS256" "LATCHKEY_TOKENS_ACCESS_ALG=RS256 did not give RS256 tokens"
+	else
+		scenario s1-rs256 "S1 client_credentials RS256" token.lua floor=sign_rs256 \
+			target_floor_fraction=0.9 vs_http_floor=1
+	fi
+else
+	not_landed s1-rs256 "S1 client_credentials RS256" "no token endpoint"
+fi
+stop_server
+
+mkdir -p bench/results
+OUT=bench/results/$(date -u +%Y%m%dT%H%M%SZ).json
+echo
+node bench/report summarize "$RES" "$OUT"
+echo
+echo "results saved in $OUT"

@@ -1,0 +1,70 @@
+/*
+ * POST /oauth2/token (RFC 6749 §3.2): parse -> oauth/token_grants -> render.
+ * The hottest path of the server: it reads the application and keyring
+ * snapshots under their own references and asks for the database only when
+ * the grant needs it (an opaque token, an assertion's jti).
+ */
+#include <string.h>
+
+#include "core/clock.h"
+#include "endpoints/context.h"
+#include "endpoints/endpoints.h"
+#include "oauth/errors.h"
+#include "oauth/params.h"
+#include "oauth/token_grants.h"
+#include "oauth/tokens.h"
+
+static struct lk_store *open_store(void *ctx)
+{
+	return lk_ctx_store(ctx);
+}
+
+/*
+ * RFC 6749 §3.2: the token endpoint takes POST only. The route accepts every
+ * method so that this answer, like every other one here, carries
+ * Cache-Control: no-store.
+ */
+static void method_not_allowed(struct lk_response *res)
+{
+	lk_res_json_error(res, 405, "method_not_allowed", "the token endpoint accepts POST only");
+	lk_res_header(res, "Allow", "POST");
+	lk_res_no_store(res);
+}
+
+void lk_ep_token(void *ctx, struct lk_request *req, struct lk_response *res)
+{
+	struct lk_ctx *c = ctx;
+	struct lk_oauth_error e = {0};
+	struct lk_access_token t = {0};
+	struct lk_grant_env env = {
+		.cfg = c->cfg,
+		.now = lk_now(),
+		.store = open_store,
+		.store_arg = c,
+	};
+	struct lk_clients *clients = NULL;
+	struct lk_keyring *kr = NULL;
+
+	if (strcmp(req->method, "POST") != 0) {
+		method_not_allowed(res);
+		return;
+	}
+	if (!lk_ep_form_ok(req, &e)) {
+		lk_oauth_render_json(res, &e);
+		return;
+	}
+	clients = lk_ctx_clients(c);
+	kr = lk_ctx_keyring(c);
+	env.clients = clients;
+	env.keyring = kr;
+	env.endpoint_url = lk_arena_printf(req->arena, "%s%s", c->cfg->issuer, LK_PATH_TOKEN);
+	if (!env.endpoint_url)
+		lk_oauth_fail(&e, LK_OAUTH_SERVER_ERROR, "the request could not be completed");
+	if (env.endpoint_url && lk_token_grant(&env, req, &t, &e))
+		lk_token_response(res, &t, NULL, NULL);
+	else
+		lk_oauth_render_json(res, &e);
+	lk_access_token_release(&t);
+	lk_keyring_unref(kr);
+	lk_clients_unref(clients);
+}

@@ -1,0 +1,57 @@
+/*
+ * The grants of the token endpoint (RFC 6749 §4.4 client credentials, RFC
+ * 7523 §2.1 jwt-bearer, and DESIGN §2's bearer-token request): from a parsed
+ * request to an issued access token or an RFC 6749 §5.2 error. The endpoint
+ * only checks the form, calls lk_token_grant and renders the outcome.
+ */
+#ifndef LK_OAUTH_TOKEN_GRANTS_H
+#define LK_OAUTH_TOKEN_GRANTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "http/http.h"
+#include "jose/keyring.h"
+#include "oauth/clients.h"
+#include "oauth/errors.h"
+#include "oauth/tokens.h"
+#include "store/store.h"
+
+/* What the grants need from the server; every pointer is borrowed. */
+struct lk_grant_env {
+	const struct lk_config *cfg;
+	const struct lk_clients *clients;
+	const struct lk_keyring *keyring;
+	const char *endpoint_url; /* the token endpoint's URL, an accepted assertion aud */
+	int64_t now;
+	/*
+	 * The database, asked for only when a request needs it (an opaque token
+	 * to store, an assertion jti to consume), so that a client credentials
+	 * grant with a JWT access token touches no disk (DESIGN §7). Returns
+	 * NULL when the database cannot be opened.
+	 */
+	struct lk_store *(*store)(void *arg);
+	void *store_arg;
+};
+
+/*
+ * Runs the grant a token request asks for. req must be a POST whose form was
+ * already checked (application/x-www-form-urlencoded, no repeated parameter,
+ * or no body at all). grant_type:
+ *  - client_credentials: the client authenticates (any method it has but
+ *    none) and must be registered for the grant; scope = requested ∩ allowed.
+ *  - urn:ietf:params:oauth:grant-type:jwt-bearer: the assertion parameter, an
+ *    RFC 7523 JWT signed with a client certificate's key, identifies and
+ *    authenticates the application; client authentication, if also given,
+ *    must be of the same application.
+ *  - absent: only a bearer_token application authenticating with Basic (the
+ *    key pair of a SCIM connector), which gets a client credentials token.
+ *  - anything else: unsupported_grant_type.
+ * On success *out holds the token (lk_access_token_release) and true is
+ * returned; otherwise err holds the RFC 6749 §5.2 error, *out untouched.
+ */
+bool lk_token_grant(const struct lk_grant_env *env, const struct lk_request *req,
+		    struct lk_access_token *out, struct lk_oauth_error *err);
+
+#endif
