@@ -36,10 +36,11 @@
  *
  * Replacing (RFC 7592 §2.2, PUT): the document must carry client_id equal to
  * the path, and client_secret only if it is a current secret of the client.
- * Every member above that is omitted returns to its default, except the two
- * URI lists, which keep their stored value when omitted or empty (the
- * registry has no way to clear a list yet). Options without a member
- * (description, a bound user, first party) are left alone.
+ * Every member above that is omitted returns to its default, except scope
+ * and the two URI lists, which keep their stored value when omitted or empty
+ * (the registry treats an empty list as "not given" and cannot clear one).
+ * Options without a member (description, a bound user, first party) are left
+ * alone.
  */
 #ifndef LK_OAUTH_REGISTRATION_H
 #define LK_OAUTH_REGISTRATION_H

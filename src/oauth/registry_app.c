@@ -38,11 +38,18 @@ static enum lk_err app_defaults(struct lk_registry *r, struct lk_app *a)
 			return err;
 	}
 	err = lk_reg_set_str(&a->id_token_alg, r->cfg->id_token_alg);
-	if (!err)
-		err = lk_random_bytes(rnd, sizeof(rnd));
-	if (err)
-		return err;
-	lk_b64url_encode(rnd, sizeof(rnd), id);
+	/*
+	 * A client_id starting with '-' would read as an option on a command
+	 * line, and '_' looks odd: draw again (1 in 32 draws; the id keeps its
+	 * 128 random bits).
+	 */
+	do {
+		if (!err)
+			err = lk_random_bytes(rnd, sizeof(rnd));
+		if (err)
+			return err;
+		lk_b64url_encode(rnd, sizeof(rnd), id);
+	} while (id[0] == '-' || id[0] == '_');
 	a->strategy = LK_STRATEGY_WEB;
 	a->lifetime = LK_LIFETIME_DEFAULT;
 	a->lifecycle = LK_LIFECYCLE_ABSOLUTE;

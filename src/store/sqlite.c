@@ -673,7 +673,11 @@ static void create_private(const char *path)
 
 	if (strcmp(path, ":memory:") == 0)
 		return;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/*
+	 * O_EXCL: never open (and close) an existing file, since closing any
+	 * descriptor of it drops the POSIX locks of this process's connections.
+	 */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		close(fd);
 	/* On failure SQLite's own open reports the reason. */

@@ -3,7 +3,9 @@
  * and the admin API call, on a fresh in-memory database per test.
  */
 #include <setjmp.h>
+#include <ctype.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -139,6 +141,24 @@ static void test_client_credentials_defaults(void **state)
 	free(s);
 	assert_int_equal(audit_count(f), 1);
 	lk_app_release(&a);
+}
+
+/* A client_id never starts with '-' (it would read as a CLI option) or '_'. */
+static void test_client_id_shape(void **state)
+{
+	struct fixture *f = *state;
+	struct lk_app_input in;
+	struct lk_app a;
+	char secret[LK_TOKEN_MAX], name[32];
+
+	for (int i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "app-%d", i);
+		input(&in, name, "client_credentials");
+		add_ok(f, &in, &a, secret);
+		assert_true(isalnum((unsigned char)a.client_id[0]));
+		assert_int_equal(strlen(a.client_id), 22);
+		lk_app_release(&a);
+	}
 }
 
 static void test_forced_opaque(void **state)
@@ -489,6 +509,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_client_credentials_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_id_shape, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forced_opaque, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redirect_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_public_clients, setup, teardown),
