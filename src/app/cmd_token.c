@@ -35,8 +35,7 @@ static const char token_help[] =
 	"expires_in when it expires, scope).\n";
 
 /* The keyring, creating the signing keys if this is the first command to need them. */
-static int open_keyring(struct lk_cli *cli, struct lk_store *s, int64_t now,
-			struct lk_keyring **kr)
+static int open_keyring(struct lk_cli *cli, struct lk_store *s, int64_t now, struct lk_keyring **kr)
 {
 	struct lk_master_key mk;
 	enum lk_err err;
@@ -60,8 +59,8 @@ static int open_keyring(struct lk_cli *cli, struct lk_store *s, int64_t now,
  * disabled one, one acting as a disabled user, one without the client
  * credentials grant.
  */
-static int find_client(struct lk_cli *cli, const struct lk_clients *clients,
-		       const struct lk_app *a, const struct lk_client **out)
+static int find_client(struct lk_cli *cli, const struct lk_clients *clients, const struct lk_app *a,
+		       const struct lk_client **out)
 {
 	const struct lk_client *c = lk_clients_find(clients, a->client_id);
 
@@ -86,10 +85,15 @@ static int find_client(struct lk_cli *cli, const struct lk_clients *clients,
 static int issue(struct lk_cli *cli, struct lk_registry *r, const struct lk_keyring *kr,
 		 const struct lk_client *c, struct lk_access_token *t)
 {
-	struct lk_token_env env = {.cfg = &cli->cfg, .keyring = kr, .store = r->store, .now = r->now};
+	struct lk_token_env env = {
+		.cfg = &cli->cfg, .keyring = kr, .store = r->store, .now = r->now};
 	char *scope = NULL, detail[160];
-	struct lk_audit e = {.at = r->now, .actor = (char *)r->actor, .action = "app.token",
-			     .object_type = "app", .object_id = c->app.client_id, .detail = detail};
+	struct lk_audit e = {.at = r->now,
+			     .actor = (char *)r->actor,
+			     .action = "app.token",
+			     .object_type = "app",
+			     .object_id = c->app.client_id,
+			     .detail = detail};
 	enum lk_err err = lk_scope_grant(NULL, c->app.scopes, &scope);
 
 	if (err)

@@ -42,6 +42,10 @@ void lk_ep_introspect(void *ctx, struct lk_request *req, struct lk_response *res
 void lk_ep_revoke(void *ctx, struct lk_request *req, struct lk_response *res);
 void lk_ep_check(void *ctx, struct lk_request *req, struct lk_response *res);
 
+/* SCIM 2.0 (DESIGN §5): every path below LK_PATH_SCIM "/", one prefix route. */
+#define LK_PATH_SCIM "/scim/v2"
+void lk_ep_scim(void *ctx, struct lk_request *req, struct lk_response *res);
+
 struct lk_oauth_error;
 
 /*

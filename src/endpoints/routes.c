@@ -14,6 +14,7 @@ static const struct lk_route routes[] = {
 	{"POST", LK_PATH_INTROSPECT, false, lk_ep_introspect},
 	{"POST", LK_PATH_REVOKE, false, lk_ep_revoke},
 	{"GET", LK_PATH_CHECK, false, lk_ep_check},
+	{"GET,POST,PUT,PATCH,DELETE", LK_PATH_SCIM "/", true, lk_ep_scim},
 };
 
 const struct lk_route *lk_routes(size_t *n)

@@ -100,9 +100,11 @@ static bool aud_ok(const json_t *claims, const struct lk_assertion_expect *x)
 
 	if (!json_is_array(aud))
 		return aud_value_ok(aud, x);
-	json_array_foreach (aud, i, v)
+	for (i = 0; i < json_array_size(aud); i++) {
+		v = json_array_get(aud, i);
 		if (aud_value_ok(v, x))
 			return true;
+	}
 	return false;
 }
 
@@ -117,8 +119,7 @@ static enum lk_err check_certificate(const struct lk_assertion_expect *x, char *
 }
 
 /* RFC 7523 §3 items 4, 5 and 6: exp required, nbf and iat not in the future. */
-static enum lk_err check_times(const json_t *claims, int64_t now, int64_t *exp, char *why,
-			       size_t n)
+static enum lk_err check_times(const json_t *claims, int64_t now, int64_t *exp, char *why, size_t n)
 {
 	int64_t t = 0;
 	enum time_claim tc = claim_time(claims, LK_CLAIM_EXP, exp);

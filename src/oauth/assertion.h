@@ -22,11 +22,11 @@
 
 /* What the claims must say. */
 struct lk_assertion_expect {
-	const char *client_id;    /* iss and sub must both equal it */
+	const char *client_id;	  /* iss and sub must both equal it */
 	const char *endpoint_url; /* an accepted aud: the endpoint being called */
-	const char *issuer;       /* the other accepted aud: this server's issuer */
+	const char *issuer;	  /* the other accepted aud: this server's issuer */
 	int64_t now;
-	int64_t cert_not_before;  /* the certificate's validity period, checked at now */
+	int64_t cert_not_before; /* the certificate's validity period, checked at now */
 	int64_t cert_not_after;
 };
 

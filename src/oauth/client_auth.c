@@ -66,11 +66,9 @@ bool lk_client_auth_present(const struct lk_request *req)
  * log, with the client_id only once it named a known application (an unknown
  * "client_id" may be a secret pasted into the wrong field).
  */
-static bool refuse(struct lk_oauth_error *err, bool basic, const char *client_id,
-		   const char *why)
+static bool refuse(struct lk_oauth_error *err, bool basic, const char *client_id, const char *why)
 {
-	lk_debug("client authentication failed for '%.64s': %s", client_id ? client_id : "",
-		 why);
+	lk_debug("client authentication failed for '%.64s': %s", client_id ? client_id : "", why);
 	lk_oauth_fail(err, LK_OAUTH_INVALID_CLIENT, AUTH_FAILED);
 	err->basic = basic;
 	return false;
@@ -116,8 +114,7 @@ static bool by_secret(const struct lk_auth_env *env, const char *client_id, cons
 }
 
 static bool by_basic(const struct lk_auth_env *env, const struct lk_request *req,
-		     const struct creds *cr, struct lk_auth_result *out,
-		     struct lk_oauth_error *err)
+		     const struct creds *cr, struct lk_auth_result *out, struct lk_oauth_error *err)
 {
 	const char *user = NULL, *password = NULL;
 	enum lk_err e = lk_basic_auth_parse(req->arena, cr->header, &user, &password);
@@ -148,12 +145,14 @@ static bool by_assertion(const struct lk_auth_env *env, const struct creds *cr,
 	enum lk_err e;
 
 	if (!cr->assertion_type) {
-		lk_oauth_fail(err, LK_OAUTH_INVALID_REQUEST, LK_P_CLIENT_ASSERTION_TYPE
+		lk_oauth_fail(err, LK_OAUTH_INVALID_REQUEST,
+			      LK_P_CLIENT_ASSERTION_TYPE
 			      " is required with " LK_P_CLIENT_ASSERTION);
 		return false;
 	}
 	if (!cr->assertion) {
-		lk_oauth_fail(err, LK_OAUTH_INVALID_REQUEST, LK_P_CLIENT_ASSERTION
+		lk_oauth_fail(err, LK_OAUTH_INVALID_REQUEST,
+			      LK_P_CLIENT_ASSERTION
 			      " is required with " LK_P_CLIENT_ASSERTION_TYPE);
 		return false;
 	}
@@ -178,9 +177,8 @@ static bool by_assertion(const struct lk_auth_env *env, const struct creds *cr,
 }
 
 /* none (RFC 6749 §2.1): a public client names itself; confidential ones may not. */
-static bool by_client_id(const struct lk_auth_env *env, const char *client_id,
-			 bool allow_public, struct lk_auth_result *out,
-			 struct lk_oauth_error *err)
+static bool by_client_id(const struct lk_auth_env *env, const char *client_id, bool allow_public,
+			 struct lk_auth_result *out, struct lk_oauth_error *err)
 {
 	const struct lk_client *c = lk_clients_find(env->clients, client_id);
 	const char *why = "";
@@ -273,8 +271,8 @@ static bool header_names_cert(const struct lk_client *c, const struct lk_jwt_hea
 
 /* Signature and claims; *a receives the jti and exp. */
 static enum lk_err verify_for(const struct lk_auth_env *env, const struct lk_client *c,
-			      const char *assertion, size_t len, struct lk_assertion *a,
-			      char *why, size_t whylen)
+			      const char *assertion, size_t len, struct lk_assertion *a, char *why,
+			      size_t whylen)
 {
 	struct lk_jwt_header hdr;
 	struct lk_assertion_expect x = {
@@ -322,7 +320,8 @@ enum lk_err lk_client_assertion_verify(const struct lk_auth_env *env, const char
 	if (err)
 		return err;
 	if (!usable(c, &reason) || !c->cert_jwk) {
-		snprintf(why, whylen, "%s", *reason ? reason : "the application has no certificate");
+		snprintf(why, whylen, "%s",
+			 *reason ? reason : "the application has no certificate");
 		return LK_EDENIED;
 	}
 	err = verify_for(env, c, assertion, len, &a, why, whylen);
