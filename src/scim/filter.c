@@ -30,7 +30,7 @@ enum tok_kind {
 	T_STRING,
 	T_NUMBER,
 	T_UNTERMINATED, /* a string without its closing quote */
-	T_BAD           /* a byte that starts no token */
+	T_BAD		/* a byte that starts no token */
 };
 
 struct tok {
@@ -58,18 +58,25 @@ static const struct {
 	{"lt", LK_SCIM_LT}, {"ge", LK_SCIM_GE}, {"le", LK_SCIM_LE},
 };
 
+static enum lk_err vsay(char *err, size_t errlen, enum lk_err rc, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 static enum lk_err say(char *err, size_t errlen, enum lk_err rc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 /* Writes a message into err (when there is room) and returns rc. */
+static enum lk_err vsay(char *err, size_t errlen, enum lk_err rc, const char *fmt, va_list ap)
+{
+	if (err && errlen > 0)
+		vsnprintf(err, errlen, fmt, ap);
+	return rc;
+}
+
 static enum lk_err say(char *err, size_t errlen, enum lk_err rc, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!err || errlen == 0)
-		return rc;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	rc = vsay(err, errlen, rc, fmt, ap);
 	va_end(ap);
 	return rc;
 }
@@ -116,12 +123,23 @@ static struct tok lex(const struct parser *p, size_t pos)
 	c = (unsigned char)p->s[pos];
 	t.len = 1;
 	switch (c) {
-	case '(': t.kind = T_LPAREN; return t;
-	case ')': t.kind = T_RPAREN; return t;
-	case '[': t.kind = T_LBRACK; return t;
-	case ']': t.kind = T_RBRACK; return t;
-	case '.': t.kind = T_DOT; return t;
-	default: break;
+	case '(':
+		t.kind = T_LPAREN;
+		return t;
+	case ')':
+		t.kind = T_RPAREN;
+		return t;
+	case '[':
+		t.kind = T_LBRACK;
+		return t;
+	case ']':
+		t.kind = T_RBRACK;
+		return t;
+	case '.':
+		t.kind = T_DOT;
+		return t;
+	default:
+		break;
 	}
 	if (c == '"') {
 		/* Find the closing quote, stepping over each escaped character. */
@@ -136,7 +154,8 @@ static struct tok lex(const struct parser *p, size_t pos)
 	if (c == '-' || is_digit(c)) {
 		for (i = pos + 1; i < p->len; i++) {
 			c = (unsigned char)p->s[i];
-			if (!is_digit(c) && c != '.' && c != 'e' && c != 'E' && c != '+' && c != '-')
+			if (!is_digit(c) && c != '.' && c != 'e' && c != 'E' && c != '+' &&
+			    c != '-')
 				break;
 		}
 		t.kind = T_NUMBER;
@@ -194,14 +213,13 @@ static const char *describe(const struct parser *p, const struct tok *t, char *b
 static enum lk_err fail(struct parser *p, enum lk_err rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Records the parse error: the message for the caller, rc for the return. */
 static enum lk_err fail(struct parser *p, enum lk_err rc, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!p->err || p->errlen == 0)
-		return rc;
 	va_start(ap, fmt);
-	vsnprintf(p->err, p->errlen, fmt, ap);
+	rc = vsay(p->err, p->errlen, rc, fmt, ap);
 	va_end(ap);
 	return rc;
 }
@@ -279,17 +297,18 @@ static enum lk_err split_attr(const char *s, size_t len, size_t base, struct lk_
 	name = s;
 	nlen = len;
 	if (colon < len) {
+		/* A leading ':' cannot get here: both callers want a letter first. */
 		if (colon == 0 || colon >= LK_SCIM_URI_MAX)
 			return say(err, errlen, LK_EPARSE,
-				   "invalid schema URI in '%.*s' at offset %zu", (int)shown, s, base);
+				   "schema URI at offset %zu is empty or longer than %d bytes",
+				   base, LK_SCIM_URI_MAX - 1);
 		memcpy(out->uri, s, colon);
 		name = s + colon + 1;
 		nlen = len - colon - 1;
 	}
 	for (dot = 0; dot < nlen && name[dot] != '.'; dot++)
 		;
-	if (!valid_name(name, dot) ||
-	    (dot < nlen && !valid_name(name + dot + 1, nlen - dot - 1)))
+	if (!valid_name(name, dot) || (dot < nlen && !valid_name(name + dot + 1, nlen - dot - 1)))
 		return say(err, errlen, LK_EPARSE, "invalid attribute path '%.*s%s' at offset %zu",
 			   (int)shown, s, len > SNIPPET_MAX ? "..." : "", base);
 	memcpy(out->name, name, dot);
@@ -337,8 +356,9 @@ static enum lk_err parse_literal(struct parser *p, const char *opname, json_t **
 		return fail(p, LK_EPARSE, "unterminated string starting at offset %zu", t->start);
 	else if (t->kind != T_STRING && t->kind != T_NUMBER)
 		return fail(p, LK_EPARSE,
-			    "expected a string, number, true, false or null after '%s' at offset "
-			    "%zu, found %s", opname, t->start, describe(p, t, d, sizeof(d)));
+			    "expected a string, number, true, false or null after '%s' at "
+			    "offset %zu, found %s",
+			    opname, t->start, describe(p, t, d, sizeof(d)));
 	if (!v) {
 		v = json_loadb(p->s + t->start, t->len, JSON_DECODE_ANY, &jerr);
 		if (!v)
@@ -453,8 +473,9 @@ static enum lk_err close_group(struct parser *p, enum tok_kind want, size_t open
 		return LK_OK;
 	}
 	if (p->tok.kind == T_END)
-		return fail(p, LK_EPARSE, "unbalanced brackets: missing '%c' to close the '%c' at "
-			    "offset %zu", c, o, open);
+		return fail(p, LK_EPARSE,
+			    "unbalanced brackets: missing '%c' to close the '%c' at offset %zu", c,
+			    o, open);
 	return fail(p, LK_EPARSE, "expected 'and', 'or' or '%c' at offset %zu, found %s", c,
 		    p->tok.start, describe(p, &p->tok, d, sizeof(d)));
 }
@@ -469,8 +490,10 @@ static enum lk_err parse_value_path(struct parser *p, const struct lk_scim_attr 
 	enum lk_err rc;
 
 	if (attr->sub[0])
-		return fail(p, LK_EPARSE, "a value filter needs a multi-valued attribute, not the "
-			    "sub-attribute '%s' (offset %zu)", label, open);
+		return fail(p, LK_EPARSE,
+			    "a value filter needs a multi-valued attribute, not the sub-attribute "
+			    "'%s' (offset %zu)",
+			    label, open);
 	rc = node_new(p, LK_SCIM_VALUEPATH, &n);
 	if (rc != LK_OK)
 		return rc;
@@ -547,8 +570,9 @@ static enum lk_err parse_unary(struct parser *p, struct lk_scim_node **out)
 	if (p->tok.kind == T_WORD)
 		return parse_attr_exp(p, out);
 	if (p->tok.kind != T_LPAREN)
-		return fail(p, LK_EPARSE, "expected an attribute, '(' or 'not' at offset %zu, "
-			    "found %s", p->tok.start, describe(p, &p->tok, d, sizeof(d)));
+		return fail(p, LK_EPARSE,
+			    "expected an attribute, '(' or 'not' at offset %zu, found %s",
+			    p->tok.start, describe(p, &p->tok, d, sizeof(d)));
 	open = p->tok.start;
 	rc = enter(p);
 	if (rc != LK_OK)
@@ -639,8 +663,10 @@ enum lk_err lk_scim_filter_parse(const char *text, size_t len, struct lk_scim_fi
 		goto out;
 	}
 	if (p.tok.kind != T_END) {
-		rc = fail(&p, LK_EPARSE, "unexpected %s at offset %zu: expected 'and', 'or' or "
-			  "the end of the filter", describe(&p, &p.tok, d, sizeof(d)), p.tok.start);
+		rc = fail(&p, LK_EPARSE,
+			  "unexpected %s at offset %zu: expected 'and', 'or' or "
+			  "the end of the filter",
+			  describe(&p, &p.tok, d, sizeof(d)), p.tok.start);
 		goto out;
 	}
 	f = malloc(sizeof(*f));

@@ -29,7 +29,8 @@ json_t *lk_scim_member(const json_t *object, const char *name)
 	if (v)
 		return v;
 	/* json_object_foreach needs a non-const object; it does not modify it. */
-	json_object_foreach ((json_t *)object, key, v) {
+	json_object_foreach((json_t *)object, key, v)
+	{
 		if (strcasecmp(key, name) == 0)
 			return v;
 	}
@@ -60,7 +61,8 @@ static bool visit_leaf(const json_t *v, visit_fn fn, const struct lk_scim_node *
 
 	if (!json_is_array(v))
 		return fn(v, n);
-	json_array_foreach (v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		if (fn(e, n))
 			return true;
 	}
@@ -83,7 +85,8 @@ static bool any_value(const json_t *scope, const struct lk_scim_attr *a, visit_f
 		v = lk_scim_member(top, a->sub);
 		return v && visit_leaf(v, fn, n);
 	}
-	json_array_foreach (top, i, e) {
+	json_array_foreach(top, i, e)
+	{
 		v = lk_scim_member(e, a->sub);
 		if (v && visit_leaf(v, fn, n))
 			return true;
@@ -162,7 +165,8 @@ static bool contains(const char *hay, size_t hlen, const char *needle, size_t nl
 
 static bool compare_strings(const json_t *v, const struct lk_scim_node *n, enum lk_scim_op op)
 {
-	const char *a = json_string_value(v), *b = n->exact ? json_string_value(n->value) : n->folded;
+	const char *a = json_string_value(v),
+		   *b = n->exact ? json_string_value(n->value) : n->folded;
 	size_t alen = json_string_length(v), blen = json_string_length(n->value);
 
 	switch (op) {
@@ -217,11 +221,16 @@ static bool compare_one(const json_t *v, const struct lk_scim_node *n)
 		return false;
 	c = order_numbers(v, n->value);
 	switch (op) {
-	case LK_SCIM_GT: return c > 0;
-	case LK_SCIM_GE: return c >= 0;
-	case LK_SCIM_LT: return c < 0;
-	case LK_SCIM_LE: return c <= 0;
-	default: return c == 0;
+	case LK_SCIM_GT:
+		return c > 0;
+	case LK_SCIM_GE:
+		return c >= 0;
+	case LK_SCIM_LT:
+		return c < 0;
+	case LK_SCIM_LE:
+		return c <= 0;
+	default:
+		return c == 0;
 	}
 }
 
@@ -247,7 +256,8 @@ static bool match_value_path(const struct lk_scim_node *n, const json_t *obj)
 	if (json_is_object(top))
 		return lk_scim_node_match(n->left, top) &&
 		       (!n->right || lk_scim_node_match(n->right, top));
-	json_array_foreach (top, i, e) {
+	json_array_foreach(top, i, e)
+	{
 		if (!json_is_object(e) || !lk_scim_node_match(n->left, e))
 			continue;
 		if (!n->right || lk_scim_node_match(n->right, e))

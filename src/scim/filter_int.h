@@ -25,21 +25,21 @@ enum lk_scim_op {
 };
 
 enum lk_scim_kind {
-	LK_SCIM_AND,       /* left and right */
-	LK_SCIM_OR,        /* left or right */
-	LK_SCIM_NOT,       /* not left */
-	LK_SCIM_CMP,       /* attr op value */
-	LK_SCIM_PRESENT,   /* attr pr */
-	LK_SCIM_VALUEPATH  /* attr[left], and then right on the same element if set */
+	LK_SCIM_AND,	  /* left and right */
+	LK_SCIM_OR,	  /* left or right */
+	LK_SCIM_NOT,	  /* not left */
+	LK_SCIM_CMP,	  /* attr op value */
+	LK_SCIM_PRESENT,  /* attr pr */
+	LK_SCIM_VALUEPATH /* attr[left], and then right on the same element if set */
 };
 
 struct lk_scim_node {
 	enum lk_scim_kind kind;
-	enum lk_scim_op op;       /* LK_SCIM_CMP */
+	enum lk_scim_op op;	  /* LK_SCIM_CMP */
 	struct lk_scim_attr attr; /* LK_SCIM_CMP, LK_SCIM_PRESENT, LK_SCIM_VALUEPATH */
-	bool exact;               /* strings compare case-exactly (id, externalId) */
-	json_t *value;            /* LK_SCIM_CMP: the literal, owned */
-	char *folded;             /* a string literal in lower case when !exact, owned */
+	bool exact;		  /* strings compare case-exactly (id, externalId) */
+	json_t *value;		  /* LK_SCIM_CMP: the literal, owned */
+	char *folded;		  /* a string literal in lower case when !exact, owned */
 	struct lk_scim_node *left;
 	struct lk_scim_node *right;
 };

@@ -75,7 +75,8 @@ static enum lk_err parse_value_path(const char *text, size_t len, size_t open,
 	if (text[close + 1] != '.')
 		return say(err, errlen, LK_EPARSE,
 			   "unexpected text after ']' at offset %zu: only '.' and a sub-attribute "
-			   "may follow", close + 1);
+			   "may follow",
+			   close + 1);
 	rc = lk_scim_attr_parse(text + close + 2, len - close - 2, &sub, inner, sizeof(inner));
 	if (rc == LK_OK && (sub.uri[0] || sub.sub[0]))
 		rc = LK_EPARSE;
@@ -113,8 +114,10 @@ enum lk_err lk_scim_path_parse(const char *text, size_t len, struct lk_scim_path
 	if (!bracket)
 		goto out;
 	if (a.sub[0]) {
-		rc = say(err, errlen, LK_EPARSE, "a value filter needs a multi-valued attribute, "
-			 "not the sub-attribute '%s.%s'", a.name, a.sub);
+		rc = say(err, errlen, LK_EPARSE,
+			 "a value filter needs a multi-valued attribute, "
+			 "not the sub-attribute '%s.%s'",
+			 a.name, a.sub);
 		goto out;
 	}
 	rc = parse_value_path(text, len, alen, &p, err, errlen);

@@ -75,8 +75,8 @@ static void try_path(const char *text, size_t size)
 	}
 	if (!p.attr[0] || strlen(p.attr) >= sizeof(p.attr) || strlen(p.uri) >= sizeof(p.uri))
 		__builtin_trap();
-	json_array_foreach (lk_scim_member(sample(), p.attr), i, e)
-		(void)lk_scim_filter_match(p.value_filter, e);
+	json_array_foreach(lk_scim_member(sample(), p.attr), i, e)(void)
+		lk_scim_filter_match(p.value_filter, e);
 	(void)lk_scim_scope(sample(), p.uri);
 	lk_scim_path_release(&p);
 }
