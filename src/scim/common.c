@@ -33,8 +33,7 @@ enum lk_err lk_scim_body(const char *body, size_t len, json_t **out, struct lk_s
 	return LK_OK;
 }
 
-enum lk_err lk_scim_check_schemas(const json_t *body, const char *want,
-				  struct lk_scim_error *e)
+enum lk_err lk_scim_check_schemas(const json_t *body, const char *want, struct lk_scim_error *e)
 {
 	json_t *schemas = lk_scim_member(body, "schemas"), *s;
 	bool found = false;
@@ -45,7 +44,8 @@ enum lk_err lk_scim_check_schemas(const json_t *body, const char *want,
 	if (!json_is_array(schemas))
 		return lk_scim_fail(e, 400, LK_SCIM_INVALID_SYNTAX,
 				    "schemas must be an array of schema URIs");
-	json_array_foreach (schemas, i, s) {
+	json_array_foreach(schemas, i, s)
+	{
 		if (!json_is_string(s))
 			return lk_scim_fail(e, 400, LK_SCIM_INVALID_SYNTAX,
 					    "schemas must be an array of schema URIs");
@@ -58,8 +58,7 @@ enum lk_err lk_scim_check_schemas(const json_t *body, const char *want,
 	return LK_OK;
 }
 
-enum lk_err lk_scim_id_parse(const char *s, const char *what, int64_t *out,
-			     struct lk_scim_error *e)
+enum lk_err lk_scim_id_parse(const char *s, const char *what, int64_t *out, struct lk_scim_error *e)
 {
 	long long v;
 	char *end = NULL;
@@ -93,8 +92,7 @@ enum lk_err lk_scim_get_str(const json_t *obj, const char *name, const char **ou
 	return LK_OK;
 }
 
-enum lk_err lk_scim_get_bool(const json_t *obj, const char *name, int *out,
-			     struct lk_scim_error *e)
+enum lk_err lk_scim_get_bool(const json_t *obj, const char *name, int *out, struct lk_scim_error *e)
 {
 	json_t *v = lk_scim_member(obj, name);
 
@@ -118,7 +116,8 @@ static const char *find_key(json_t *obj, const char *name)
 	const char *key;
 	json_t *v;
 
-	json_object_foreach (obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		if (strcasecmp(key, name) == 0)
 			return key;
 	}
@@ -165,11 +164,11 @@ void lk_scim_wipe_passwords(json_t *v)
 	size_t i;
 
 	if (json_is_array(v)) {
-		json_array_foreach (v, i, m)
-			lk_scim_wipe_passwords(m);
+		json_array_foreach(v, i, m) lk_scim_wipe_passwords(m);
 		return;
 	}
-	json_object_foreach (v, key, m) {
+	json_object_foreach(v, key, m)
+	{
 		/* The text belongs to the JSON value, which is about to be freed. */
 		if (strcasecmp(key, "password") == 0 && json_is_string(m))
 			lk_wipe((char *)json_string_value(m), json_string_length(m));
@@ -200,8 +199,8 @@ json_t *lk_scim_meta(const struct lk_scim_env *env, const char *type, const char
 	if (n < 0 || !(loc = malloc((size_t)n + 1)))
 		return NULL;
 	snprintf(loc, (size_t)n + 1, "%s/%s/%lld", env->base, endpoint, (long long)id);
-	o = json_pack("{s:s, s:s, s:s, s:s}", "resourceType", type, "created", c,
-		      "lastModified", m, "location", loc);
+	o = json_pack("{s:s, s:s, s:s, s:s}", "resourceType", type, "created", c, "lastModified", m,
+		      "location", loc);
 	free(loc);
 	return o;
 }

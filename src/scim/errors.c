@@ -10,8 +10,8 @@
 #include "core/log.h"
 #include "scim/scim_int.h"
 
-enum lk_err lk_scim_fail(struct lk_scim_error *e, int status, const char *type,
-			 const char *fmt, ...)
+enum lk_err lk_scim_fail(struct lk_scim_error *e, int status, const char *type, const char *fmt,
+			 ...)
 {
 	va_list ap;
 
@@ -20,6 +20,8 @@ enum lk_err lk_scim_fail(struct lk_scim_error *e, int status, const char *type,
 	va_start(ap, fmt);
 	vsnprintf(e->detail, sizeof(e->detail), fmt, ap);
 	va_end(ap);
+	if (status == 401 || status == 403)
+		return LK_EDENIED;
 	if (status == 404)
 		return LK_ENOTFOUND;
 	if (status == 409)
@@ -35,8 +37,8 @@ json_t *lk_scim_error_json(const struct lk_scim_error *e)
 	json_t *o;
 
 	snprintf(status, sizeof(status), "%d", e->status);
-	o = json_pack("{s:[s], s:s, s:s}", "schemas", LK_SCIM_MSG_ERROR, "status", status,
-		      "detail", e->detail);
+	o = json_pack("{s:[s], s:s, s:s}", "schemas", LK_SCIM_MSG_ERROR, "status", status, "detail",
+		      e->detail);
 	if (o && e->type && json_object_set_new(o, "scimType", json_string(e->type)) != 0) {
 		json_decref(o);
 		return NULL;

@@ -109,7 +109,8 @@ static void drop_attr(json_t *res, const char *name, const char *sub)
 	} else if (json_is_object(m)) {
 		lk_scim_del(m, sub);
 	} else if (json_is_array(m)) {
-		json_array_foreach (m, i, el) {
+		json_array_foreach(m, i, el)
+		{
 			if (json_is_object(el))
 				lk_scim_del(el, sub);
 		}
@@ -144,8 +145,23 @@ json_t *lk_scim_project(json_t *resource, const struct lk_scim_proj *inc,
 	return out;
 }
 
-enum lk_err lk_scim_project_query(json_t *resource, const struct lk_scim_query *q,
-				  json_t **out, struct lk_scim_error *e)
+enum lk_err lk_scim_query_check(const struct lk_scim_query *q, struct lk_scim_error *e)
+{
+	struct lk_scim_proj *p;
+	enum lk_err err;
+
+	if (!q || (!q->attributes && !q->excluded))
+		return LK_OK;
+	p = malloc(2 * sizeof(*p));
+	if (!p)
+		return lk_scim_fail(e, 500, NULL, "out of memory");
+	err = lk_scim_proj_parse(q, &p[0], &p[1], e);
+	free(p);
+	return err;
+}
+
+enum lk_err lk_scim_project_query(json_t *resource, const struct lk_scim_query *q, json_t **out,
+				  struct lk_scim_error *e)
 {
 	struct lk_scim_proj *p = malloc(2 * sizeof(*p));
 	enum lk_err err;
@@ -233,8 +249,7 @@ enum lk_err lk_scim_page_init(struct lk_scim_page *p, const struct lk_scim_query
 	return LK_OK;
 }
 
-enum lk_err lk_scim_page_offer(struct lk_scim_page *p, json_t *resource,
-			       struct lk_scim_error *e)
+enum lk_err lk_scim_page_offer(struct lk_scim_page *p, json_t *resource, struct lk_scim_error *e)
 {
 	json_t *r;
 
@@ -281,7 +296,7 @@ json_t *lk_scim_list_json(json_t *resources)
 {
 	size_t n = json_array_size(resources);
 
-	return json_pack("{s:[s], s:I, s:I, s:I, s:O}", "schemas", LK_SCIM_MSG_LIST,
-			 "totalResults", (json_int_t)n, "startIndex", (json_int_t)1,
-			 "itemsPerPage", (json_int_t)n, "Resources", resources);
+	return json_pack("{s:[s], s:I, s:I, s:I, s:O}", "schemas", LK_SCIM_MSG_LIST, "totalResults",
+			 (json_int_t)n, "startIndex", (json_int_t)1, "itemsPerPage", (json_int_t)n,
+			 "Resources", resources);
 }

@@ -38,6 +38,9 @@
 #define LK_SCIM_MSG_PATCH "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 #define LK_SCIM_MSG_ERROR "urn:ietf:params:scim:api:messages:2.0:Error"
 
+/* The scope a bearer token needs for SCIM (DESIGN §5). */
+#define LK_SCIM_SCOPE "user_sync"
+
 /* The media type of every SCIM body (RFC 7644 §3.1). */
 #define LK_SCIM_MEDIA_TYPE "application/scim+json"
 
@@ -104,11 +107,12 @@ struct lk_scim_error {
 
 /*
  * Records an error with a printf-style detail and returns the lk_err that
- * matches the status (LK_EINVAL for 4xx but 404/409, LK_ENOTFOUND,
- * LK_EEXIST, LK_EINTERNAL for 5xx), so callers can `return lk_scim_fail(...)`.
+ * matches the status (LK_EDENIED for 401 and 403, LK_ENOTFOUND for 404,
+ * LK_EEXIST for 409, LK_EINTERNAL for 5xx, LK_EINVAL for any other), so
+ * callers can `return lk_scim_fail(...)`.
  */
-enum lk_err lk_scim_fail(struct lk_scim_error *e, int status, const char *type,
-			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+enum lk_err lk_scim_fail(struct lk_scim_error *e, int status, const char *type, const char *fmt,
+			 ...) __attribute__((format(printf, 4, 5)));
 
 /*
  * The error as a SCIM Error message: schemas, status (a string, as RFC 7644
@@ -131,14 +135,15 @@ json_t *lk_scim_error_json(const struct lk_scim_error *e);
  * are cleared (active and password are kept when absent); userName cannot
  * change but in letter case (400 mutability). patch: RFC 7644 §3.5.2 add,
  * replace and remove, applied to the resource's JSON, whose result is then
- * stored as a replace would. remove: LK_OK, 204 semantics.
+ * stored as a replace would. remove: LK_OK, 204 semantics; 409 while an
+ * application is bound to the user. replace, patch and remove refuse
+ * administrators (403): the scope user_sync must not reach them.
  */
 enum lk_err lk_scim_user_create(const struct lk_scim_env *env, const struct lk_scim_query *q,
 				const char *body, size_t len, json_t **out,
 				struct lk_scim_error *e);
 enum lk_err lk_scim_user_get(const struct lk_scim_env *env, const char *id,
-			     const struct lk_scim_query *q, json_t **out,
-			     struct lk_scim_error *e);
+			     const struct lk_scim_query *q, json_t **out, struct lk_scim_error *e);
 enum lk_err lk_scim_user_list(const struct lk_scim_env *env, const struct lk_scim_query *q,
 			      json_t **out, struct lk_scim_error *e);
 enum lk_err lk_scim_user_replace(const struct lk_scim_env *env, const char *id,
@@ -159,8 +164,7 @@ enum lk_err lk_scim_group_create(const struct lk_scim_env *env, const struct lk_
 				 const char *body, size_t len, json_t **out,
 				 struct lk_scim_error *e);
 enum lk_err lk_scim_group_get(const struct lk_scim_env *env, const char *id,
-			      const struct lk_scim_query *q, json_t **out,
-			      struct lk_scim_error *e);
+			      const struct lk_scim_query *q, json_t **out, struct lk_scim_error *e);
 enum lk_err lk_scim_group_list(const struct lk_scim_env *env, const struct lk_scim_query *q,
 			       json_t **out, struct lk_scim_error *e);
 enum lk_err lk_scim_group_replace(const struct lk_scim_env *env, const char *id,
@@ -181,8 +185,8 @@ enum lk_err lk_scim_group_remove(const struct lk_scim_env *env, const char *id,
  */
 enum lk_err lk_scim_service_provider_config(const struct lk_scim_env *env, json_t **out,
 					    struct lk_scim_error *e);
-enum lk_err lk_scim_resource_types(const struct lk_scim_env *env, const char *name,
-				   json_t **out, struct lk_scim_error *e);
+enum lk_err lk_scim_resource_types(const struct lk_scim_env *env, const char *name, json_t **out,
+				   struct lk_scim_error *e);
 enum lk_err lk_scim_schemas(const struct lk_scim_env *env, const char *uri, json_t **out,
 			    struct lk_scim_error *e);
 
@@ -201,7 +205,7 @@ enum lk_err lk_scim_schemas(const struct lk_scim_env *env, const char *uri, json
  * (invalidSyntax, invalidPath, noTarget, mutability, invalidValue); the
  * resource may then be half changed, so the caller discards it.
  */
-enum lk_err lk_scim_patch_apply(json_t *resource, const json_t *patch,
-				const char *const *readonly, struct lk_scim_error *e);
+enum lk_err lk_scim_patch_apply(json_t *resource, const json_t *patch, const char *const *readonly,
+				struct lk_scim_error *e);
 
 #endif

@@ -28,8 +28,7 @@ enum lk_err lk_scim_body(const char *body, size_t len, json_t **out, struct lk_s
  * strings naming want (compared without regard to case). Absent is accepted,
  * since several provisioning clients omit it. 400 invalidSyntax otherwise.
  */
-enum lk_err lk_scim_check_schemas(const json_t *body, const char *want,
-				  struct lk_scim_error *e);
+enum lk_err lk_scim_check_schemas(const json_t *body, const char *want, struct lk_scim_error *e);
 
 /*
  * Parses the id of a URL: the decimal digits of a positive 64-bit number,
@@ -121,9 +120,18 @@ enum lk_err lk_scim_proj_parse(const struct lk_scim_query *q, struct lk_scim_pro
 json_t *lk_scim_project(json_t *resource, const struct lk_scim_proj *inc,
 			const struct lk_scim_proj *exc);
 
-/* Checks q's projection parameters and applies them to a single resource. */
-enum lk_err lk_scim_project_query(json_t *resource, const struct lk_scim_query *q,
-				  json_t **out, struct lk_scim_error *e);
+/*
+ * Checks q's projection parameters before anything is changed, so that a
+ * request refused for them changes nothing.
+ */
+enum lk_err lk_scim_query_check(const struct lk_scim_query *q, struct lk_scim_error *e);
+
+/*
+ * Applies q's projection parameters to a single resource (reference taken
+ * over); *out is a new reference.
+ */
+enum lk_err lk_scim_project_query(json_t *resource, const struct lk_scim_query *q, json_t **out,
+				  struct lk_scim_error *e);
 
 /*
  * One page of a list (RFC 7644 §3.4.2): the filter, startIndex and count of
@@ -132,7 +140,7 @@ enum lk_err lk_scim_project_query(json_t *resource, const struct lk_scim_query *
  */
 struct lk_scim_page {
 	struct lk_scim_filter *filter; /* NULL: every resource matches */
-	int64_t start;                 /* 1-based */
+	int64_t start;		       /* 1-based */
 	int64_t count;
 	int64_t total;
 	json_t *resources;
@@ -148,8 +156,7 @@ enum lk_err lk_scim_page_init(struct lk_scim_page *p, const struct lk_scim_query
  * matches the filter, kept when it also falls inside the page. 500 without
  * memory.
  */
-enum lk_err lk_scim_page_offer(struct lk_scim_page *p, json_t *resource,
-			       struct lk_scim_error *e);
+enum lk_err lk_scim_page_offer(struct lk_scim_page *p, json_t *resource, struct lk_scim_error *e);
 
 /*
  * The ListResponse of the page (new reference); the page is released. 500
@@ -173,8 +180,7 @@ json_t *lk_scim_list_json(json_t *resources);
 #define LK_SCIM_USERNAME_MAX 160
 
 /* A user's userName: "username" in the default domain, else "domain\username". */
-void lk_scim_user_name(const struct lk_scim_env *env, const struct lk_user *u, char *out,
-		       size_t n);
+void lk_scim_user_name(const struct lk_scim_env *env, const struct lk_user *u, char *out, size_t n);
 
 /*
  * Renders a user as a SCIM User (RFC 7643 §4.1) with meta. groups holds n

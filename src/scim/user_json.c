@@ -11,8 +11,7 @@
 
 #include "scim/scim_int.h"
 
-void lk_scim_user_name(const struct lk_scim_env *env, const struct lk_user *u, char *out,
-		       size_t n)
+void lk_scim_user_name(const struct lk_scim_env *env, const struct lk_user *u, char *out, size_t n)
 {
 	if (strcasecmp(u->domain, env->cfg->default_domain) == 0)
 		snprintf(out, n, "%s", u->username);
@@ -112,17 +111,18 @@ json_t *lk_scim_user_json(const struct lk_scim_env *env, const struct lk_user *u
 					  json_pack("[{s:s, s:s, s:b}]", "value", u->email, "type",
 						    "work", "primary", 1));
 	if (u->phone[0])
-		rc |= json_object_set_new(o, "phoneNumbers",
-					  json_pack("[{s:s, s:s}]", "value", u->phone, "type",
-						    "work"));
+		rc |= json_object_set_new(
+			o, "phoneNumbers",
+			json_pack("[{s:s, s:s}]", "value", u->phone, "type", "work"));
 	rc |= json_object_set_new(o, "active", json_boolean(u->enabled));
 	gs = groups_json(env, u, groups, n, members_known);
 	if (json_array_size(gs))
 		rc |= json_object_set(o, "groups", gs);
 	rc |= !gs;
 	json_decref(gs);
-	rc |= json_object_set_new(o, "meta", lk_scim_meta(env, "User", LK_SCIM_USERS, u->id,
-							   u->created_at, u->updated_at));
+	rc |= json_object_set_new(
+		o, "meta",
+		lk_scim_meta(env, "User", LK_SCIM_USERS, u->id, u->created_at, u->updated_at));
 	if (rc) {
 		json_decref(o);
 		return NULL;
@@ -148,7 +148,8 @@ static enum lk_err pick_value(const json_t *res, const char *name, const char **
 		return LK_OK;
 	if (!json_is_array(a))
 		return lk_scim_fail(e, 400, LK_SCIM_INVALID_VALUE, "%s must be an array", name);
-	json_array_foreach (a, i, el) {
+	json_array_foreach(a, i, el)
+	{
 		if (!json_is_object(el))
 			return lk_scim_fail(e, 400, LK_SCIM_INVALID_VALUE,
 					    "each of %s must be an object", name);
@@ -167,8 +168,7 @@ static enum lk_err pick_value(const json_t *res, const char *name, const char **
 }
 
 /* name.givenName and name.familyName; name.formatted is derived (read-only). */
-static enum lk_err parse_name(const json_t *res, struct lk_user_input *in,
-			      struct lk_scim_error *e)
+static enum lk_err parse_name(const json_t *res, struct lk_user_input *in, struct lk_scim_error *e)
 {
 	json_t *name = lk_scim_member(res, "name");
 	enum lk_err err;
@@ -203,7 +203,8 @@ enum lk_err lk_scim_user_parse(const json_t *res, struct lk_scim_user_body *out,
 		return lk_scim_fail(e, 400, LK_SCIM_INVALID_VALUE, "userName is required");
 	if ((err = lk_scim_get_str(res, "externalId", &b.in.external_id, e)) ||
 	    (err = lk_scim_get_str(res, "displayName", &b.in.display_name, e)) ||
-	    (err = parse_name(res, &b.in, e)) || (err = pick_value(res, "emails", &b.in.email, e)) ||
+	    (err = parse_name(res, &b.in, e)) ||
+	    (err = pick_value(res, "emails", &b.in.email, e)) ||
 	    (err = pick_value(res, "phoneNumbers", &b.in.phone, e)) ||
 	    (err = lk_scim_get_bool(res, "active", &b.in.enabled, e)) ||
 	    (err = lk_scim_get_str(res, "password", &b.password, e)))
