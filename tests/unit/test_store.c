@@ -1,9 +1,8 @@
 /*
- * The store test suite, one for every backend. By default each test gets a
- * fresh SQLite file under /tmp, removed afterwards. With LATCHKEY_TEST_DB_URL
- * set, every test runs against that database instead, which is WIPED before
- * each test (for PostgreSQL: the public schema is dropped and recreated), so
- * point it only at a database that exists for testing.
+ * The store test suite, one for every backend: opening, migrations,
+ * transactions and signing keys. Each test gets a fresh database from
+ * store_fixture.h: a SQLite file under /tmp, or the database
+ * LATCHKEY_TEST_DB_URL names, which is WIPED before each test.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,109 +10,23 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <libpq-fe.h>
-#include <sqlite3.h>
-
 #include "core/log.h"
 #include "store/backend.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
-#define ENV_URL "LATCHKEY_TEST_DB_URL"
 #define RACE_ROUNDS 5
 
-struct fx {
-	char url[LK_STORE_URL_MAX + PATH_MAX];
-	char path[PATH_MAX]; /* the SQLite file to remove, "" for another backend */
-};
-
-static const char *sqlite_file(const char *url)
-{
-	return strncmp(url, "sqlite:", 7) == 0 ? url + 7 : NULL;
-}
-
-/* Runs SQL on the test database outside the store, to set up odd states. */
-static void raw_exec(const char *url, const char *sql)
-{
-	const char *file = sqlite_file(url);
-	sqlite3 *db = NULL;
-	PGconn *pg;
-	PGresult *res;
-
-	if (file) {
-		assert_int_equal(sqlite3_open(file, &db), SQLITE_OK);
-		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-		sqlite3_close(db);
-		return;
-	}
-	pg = PQconnectdb(url);
-	if (PQstatus(pg) != CONNECTION_OK)
-		fail_msg("cannot connect to " ENV_URL ": %s", PQerrorMessage(pg));
-	res = PQexec(pg, sql);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		fail_msg("%s", PQerrorMessage(pg));
-	PQclear(res);
-	PQfinish(pg);
-}
-
-static void remove_sqlite(const char *path)
-{
-	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-	char name[PATH_MAX + 16];
-
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		snprintf(name, sizeof(name), "%s%s", path, suffixes[i]);
-		unlink(name);
-	}
-}
-
-/* Makes the test database empty. */
-static void fx_reset(struct fx *f)
-{
-	if (f->path[0])
-		remove_sqlite(f->path);
-	else
-		raw_exec(f->url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-}
-
+/* Each test starts with an empty database it opens itself (f->s stays NULL). */
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	const char *env = getenv(ENV_URL);
-	int fd;
-
-	assert_non_null(f);
-	if (env && env[0]) {
-		assert_true(strlen(env) < sizeof(f->url));
-		snprintf(f->url, sizeof(f->url), "%s", env);
-		if (sqlite_file(env))
-			snprintf(f->path, sizeof(f->path), "%s", sqlite_file(env));
-		fx_reset(f);
-	} else {
-		snprintf(f->path, sizeof(f->path), "/tmp/lk_test_store_XXXXXX");
-		fd = mkstemp(f->path);
-		assert_true(fd >= 0);
-		close(fd);
-		snprintf(f->url, sizeof(f->url), "sqlite:%s", f->path);
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	if (f->path[0])
-		remove_sqlite(f->path);
-	free(f);
-	return 0;
+	return fx_setup(state, "store", false);
 }
 
 static struct lk_store *open_db(const struct fx *f)
@@ -310,7 +223,7 @@ static void test_migrate_newer(void **state)
 		 "INSERT INTO schema_migrations (version, description, applied_at) "
 		 "VALUES (%d, 'from the future', 0)",
 		 lk_store_latest_version() + 1000);
-	raw_exec(f->url, sql);
+	fx_raw_exec(f->url, sql);
 	assert_int_equal(lk_store_migrate(s, &from, &to), LK_ESTORE_VERSION);
 	assert_int_equal(from, -1);
 	assert_int_equal(to, -1);
@@ -675,7 +588,7 @@ static void test_key_list_empty(void **state)
 	lk_store_close(s);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fx_teardown)
 
 int main(void)
 {

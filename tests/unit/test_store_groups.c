@@ -1,8 +1,8 @@
 /*
  * The store's groups and their members, and the SCIM external id of users
- * across the migration that added it. As in test_store.c, each test gets a
- * fresh SQLite file under /tmp unless LATCHKEY_TEST_DB_URL is set, in which
- * case that database is WIPED before each test.
+ * across the migration that added it. Each test gets a fresh database from
+ * store_fixture.h: a SQLite file under /tmp, or the database
+ * LATCHKEY_TEST_DB_URL names, which is WIPED before each test.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,137 +16,24 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "core/log.h"
 #include "store/backend.h"
 #include "store/records.h"
 #include "store/store.h"
-
-#define ENV_URL "LATCHKEY_TEST_DB_URL"
-
-struct fx {
-	char url[LK_STORE_URL_MAX + PATH_MAX];
-	char path[PATH_MAX]; /* the SQLite file to remove, "" for another backend */
-	struct lk_store *s;
-};
-
-static const char *sqlite_file(const char *url)
-{
-	return strncmp(url, "sqlite:", 7) == 0 ? url + 7 : NULL;
-}
-
-/* Runs SQL on the test database outside the store, to set up odd states. */
-static void raw_exec(const char *url, const char *sql)
-{
-	const char *file = sqlite_file(url);
-	sqlite3 *db = NULL;
-	PGconn *pg;
-	PGresult *res;
-
-	if (file) {
-		assert_int_equal(sqlite3_open(file, &db), SQLITE_OK);
-		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-		sqlite3_close(db);
-		return;
-	}
-	pg = PQconnectdb(url);
-	if (PQstatus(pg) != CONNECTION_OK)
-		fail_msg("cannot connect to " ENV_URL ": %s", PQerrorMessage(pg));
-	res = PQexec(pg, sql);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		fail_msg("%s", PQerrorMessage(pg));
-	PQclear(res);
-	PQfinish(pg);
-}
-
-static void remove_sqlite(const char *path)
-{
-	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-	char name[PATH_MAX + 16];
-
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		snprintf(name, sizeof(name), "%s%s", path, suffixes[i]);
-		unlink(name);
-	}
-}
-
-/* A new empty file under /tmp for a SQLite database; its name in path. */
-static void temp_file(char *path, size_t len)
-{
-	int fd;
-
-	snprintf(path, len, "/tmp/lk_test_groups_XXXXXX");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-}
+#include "store_fixture.h"
 
 /* Each test starts with a freshly migrated, empty registry in f->s. */
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	const char *env = getenv(ENV_URL);
-
-	assert_non_null(f);
-	if (env && env[0]) {
-		assert_true(strlen(env) < sizeof(f->url));
-		snprintf(f->url, sizeof(f->url), "%s", env);
-		if (sqlite_file(env)) {
-			snprintf(f->path, sizeof(f->path), "%s", sqlite_file(env));
-			remove_sqlite(f->path);
-		} else {
-			raw_exec(f->url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-		}
-	} else {
-		temp_file(f->path, sizeof(f->path));
-		snprintf(f->url, sizeof(f->url), "sqlite:%s", f->path);
-	}
-	assert_int_equal(lk_store_open(f->url, &f->s), LK_OK);
-	assert_int_equal(lk_store_migrate(f->s, NULL, NULL), LK_OK);
-	*state = f;
-	return 0;
+	return fx_setup(state, "groups", true);
 }
 
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	lk_store_close(f->s);
-	if (f->path[0])
-		remove_sqlite(f->path);
-	free(f);
-	return 0;
-}
-
-static struct lk_store *db(void **state)
-{
-	return ((struct fx *)*state)->s;
-}
-
-/* A minimal valid user. */
-static struct lk_user user(const char *domain, const char *username)
-{
-	struct lk_user u = {
-		.domain = (char *)domain,
-		.username = (char *)username,
-		.role = LK_ROLE_USER,
-		.enabled = true,
-		.created_at = 50,
-		.updated_at = 50,
-	};
-	return u;
-}
-
+/* Adds the user username of domain corp, without an email; returns its id. */
 static int64_t add_user(struct lk_store *s, const char *username)
 {
-	struct lk_user u = user("corp", username);
-	int64_t id = 0;
-
-	assert_int_equal(lk_store_user_insert(s, &u, &id), LK_OK);
-	assert_true(id > 0);
-	return id;
+	return fx_add_user(s, "corp", username, NULL);
 }
 
 /* A group record over the caller's member array (not owned). */
@@ -200,7 +87,7 @@ static void assert_members(struct lk_store *s, int64_t id, const int64_t *want, 
 
 static void test_group_insert_get(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	int64_t a = add_user(s, "alice"), b = add_user(s, "bob");
 	int64_t members[] = {b, a, b, a};
 	struct lk_group g = group("Engineering", members, 4);
@@ -256,7 +143,7 @@ static void test_group_insert_get(void **state)
 /* An unknown member refuses the whole insert: no group without its members. */
 static void test_group_insert_unknown_member(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	int64_t a = add_user(s, "alice");
 	int64_t members[] = {a, a + 100};
 	struct lk_group g = group("Team", members, 2);
@@ -283,7 +170,7 @@ static void test_group_insert_unknown_member(void **state)
 
 static void test_group_list(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	struct lk_group *list = (struct lk_group *)&list;
 	int64_t a = add_user(s, "alice"), b = add_user(s, "bob"), c = add_user(s, "carol");
 	int64_t m1[] = {c, a}, m3[] = {b};
@@ -321,7 +208,7 @@ static void test_group_list(void **state)
 
 static void test_group_update(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	int64_t a = add_user(s, "alice"), b = add_user(s, "bob"), c = add_user(s, "carol");
 	int64_t m1[] = {a, b}, m2[] = {c, b, c};
 	int64_t id = add_group(s, "Team", m1, 2);
@@ -374,7 +261,7 @@ static void test_group_update(void **state)
  */
 static void test_group_update_unknown_member(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	int64_t a = add_user(s, "alice"), b = add_user(s, "bob");
 	int64_t m1[] = {a, b}, bad[] = {b, b + 100};
 	int64_t id = add_group(s, "Team", m1, 2);
@@ -408,7 +295,7 @@ static void test_group_update_unknown_member(void **state)
 
 static void test_group_delete(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	int64_t a = add_user(s, "alice"), b = add_user(s, "bob");
 	int64_t m[] = {a, b};
 	int64_t id = add_group(s, "Team", m, 2);
@@ -440,7 +327,7 @@ static void test_group_delete(void **state)
 
 static void test_user_groups(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	int64_t a = add_user(s, "alice"), b = add_user(s, "bob");
 	int64_t ab[] = {a, b};
 	struct lk_group *list = (struct lk_group *)&list;
@@ -488,27 +375,16 @@ static void test_user_groups(void **state)
  */
 static void test_user_delete_memberships(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	int64_t a = add_user(s, "alice"), b = add_user(s, "bob");
 	int64_t ab[] = {a, b};
 	int64_t id = add_group(s, "Team", ab, 2);
-	struct lk_app app = {
-		.client_id = (char *)"c1",
-		.name = (char *)"Robot",
-		.scopes = (char *)"api",
-		.grant = LK_GRANT_CLIENT_CREDENTIALS,
-		.strategy = LK_STRATEGY_WEB,
-		.lifecycle = LK_LIFECYCLE_ABSOLUTE,
-		.client_type = LK_CLIENT_CONFIDENTIAL,
-		.token_format = LK_FORMAT_JWT,
-		.id_token_alg = (char *)"RS256",
-		.user_id = b,
-		.enabled = true,
-	};
+	struct lk_app app = fx_app("c1", "Robot");
 
 	assert_int_equal(lk_store_user_delete(s, a), LK_OK);
 	assert_members(s, id, &b, 1);
 
+	app.user_id = b;
 	assert_int_equal(lk_store_app_insert(s, &app), LK_OK);
 	assert_int_equal(lk_store_user_delete(s, b), LK_ESTATE);
 	assert_members(s, id, &b, 1);
@@ -521,7 +397,7 @@ static void test_user_delete_memberships(void **state)
 /* Enough members to grow the member arrays several times, in one group and over a list. */
 static void test_group_many_members(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	enum { N = 300 };
 	int64_t ids[N], rev[N];
 	struct lk_group *list = NULL;
@@ -557,7 +433,7 @@ static void test_group_many_members(void **state)
 
 static void test_group_bad_input(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	int64_t a = add_user(s, "alice");
 	char *big = malloc(LK_REC_STR_MAX + 2);
 	int64_t zero[] = {a, 0}, neg[] = {-1};
@@ -631,7 +507,7 @@ static void test_group_columns(void **state)
 		 "VALUES (8, 'Bare', 41, 42); "
 		 "INSERT INTO group_members (group_id, user_id) VALUES (7, %lld), (7, %lld)",
 		 (long long)b, (long long)a);
-	raw_exec(f->url, sql);
+	fx_raw_exec(f->url, sql);
 	assert_int_equal(lk_store_group_get(f->s, 7, &got), LK_OK);
 	assert_int_equal(got.id, 7);
 	assert_string_equal(got.display_name, "Disp");
@@ -652,8 +528,8 @@ static void test_group_columns(void **state)
 
 static void test_user_external_id(void **state)
 {
-	struct lk_store *s = db(state);
-	struct lk_user u = user("corp", "alice");
+	struct lk_store *s = fx_db(state);
+	struct lk_user u = fx_user("corp", "alice", NULL);
 	struct lk_user got = {0};
 	struct lk_user *list = NULL;
 	char *big = malloc(LK_REC_STR_MAX + 2);
@@ -677,7 +553,7 @@ static void test_user_external_id(void **state)
 	got.updated_at = 70;
 	assert_int_equal(lk_store_user_update(s, &got), LK_OK);
 	lk_user_release(&got);
-	u = user("corp", "bob");
+	u = fx_user("corp", "bob", NULL);
 	assert_int_equal(lk_store_user_insert(s, &u, NULL), LK_OK);
 	assert_int_equal(lk_store_user_list(s, &list, &n), LK_OK);
 	assert_int_equal(n, 2);
@@ -691,7 +567,7 @@ static void test_user_external_id(void **state)
 	assert_int_equal(lk_store_user_update(s, &list[0]), LK_ETOOBIG);
 	list[0].external_id = saved;
 	lk_users_free(list, n);
-	u = user("corp", "carol");
+	u = fx_user("corp", "carol", NULL);
 	u.external_id = big;
 	assert_int_equal(lk_store_user_insert(s, &u, NULL), LK_ETOOBIG);
 	assert_int_equal(lk_store_user_get(s, id, &got), LK_OK);
@@ -714,8 +590,9 @@ static void test_user_external_id_default(void **state)
 	struct fx *f = *state;
 	struct lk_user got = {0};
 
-	raw_exec(f->url, "INSERT INTO users (id, domain, username, role, created_at, updated_at) "
-			 "VALUES (9, 'corp', 'old', 'user', 1, 2)");
+	fx_raw_exec(f->url,
+		    "INSERT INTO users (id, domain, username, role, created_at, updated_at) "
+		    "VALUES (9, 'corp', 'old', 'user', 1, 2)");
 	assert_int_equal(lk_store_user_get(f->s, 9, &got), LK_OK);
 	assert_string_equal(got.username, "old");
 	assert_string_equal(got.external_id, "");
@@ -762,7 +639,7 @@ static void test_upgrade_from_3(void **state)
 	int from = -1, to = -1;
 	int64_t gid;
 
-	temp_file(path, sizeof(path));
+	fx_temp_file("groups", path, sizeof(path));
 	migrate_sqlite_to(path, 3);
 	snprintf(url, sizeof(url), "sqlite:%s", path);
 	assert_int_equal(lk_store_open(url, &s), LK_OK);
@@ -776,7 +653,7 @@ static void test_upgrade_from_3(void **state)
 	assert_members(s, gid, &got.id, 1);
 	lk_user_release(&got);
 	lk_store_close(s);
-	remove_sqlite(path);
+	fx_remove_sqlite(path);
 }
 
 /* ---- Records ---- */
@@ -808,7 +685,7 @@ static void test_group_release(void **state)
 	lk_groups_free(arr, 2);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fx_teardown)
 
 int main(void)
 {

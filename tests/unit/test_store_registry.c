@@ -1,8 +1,9 @@
 /*
  * The registry half of the store suite: the scope catalog, applications and
- * their client secrets (users and the audit log are in test_store_users.c). As in test_store.c,
- * each test gets a fresh SQLite file under /tmp unless LATCHKEY_TEST_DB_URL is set, in which case
- * that database is WIPED before each test.
+ * their client secrets (users and the audit log are in test_store_users.c).
+ * Each test gets a fresh database from store_fixture.h: a SQLite file under
+ * /tmp, or the database LATCHKEY_TEST_DB_URL names, which is WIPED before
+ * each test.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,157 +11,20 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <libpq-fe.h>
-#include <sqlite3.h>
-
 #include "core/log.h"
 #include "store/records.h"
 #include "store/store.h"
-
-#define ENV_URL "LATCHKEY_TEST_DB_URL"
-
-struct fx {
-	char url[LK_STORE_URL_MAX + PATH_MAX];
-	char path[PATH_MAX]; /* the SQLite file to remove, "" for another backend */
-	struct lk_store *s;
-};
-
-static const char *sqlite_file(const char *url)
-{
-	return strncmp(url, "sqlite:", 7) == 0 ? url + 7 : NULL;
-}
-
-/* Runs SQL on the test database outside the store, to set up odd states. */
-static void raw_exec(const char *url, const char *sql)
-{
-	const char *file = sqlite_file(url);
-	sqlite3 *db = NULL;
-	PGconn *pg;
-	PGresult *res;
-
-	if (file) {
-		assert_int_equal(sqlite3_open(file, &db), SQLITE_OK);
-		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-		sqlite3_close(db);
-		return;
-	}
-	pg = PQconnectdb(url);
-	if (PQstatus(pg) != CONNECTION_OK)
-		fail_msg("cannot connect to " ENV_URL ": %s", PQerrorMessage(pg));
-	res = PQexec(pg, sql);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		fail_msg("%s", PQerrorMessage(pg));
-	PQclear(res);
-	PQfinish(pg);
-}
-
-static void remove_sqlite(const char *path)
-{
-	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-	char name[PATH_MAX + 16];
-
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		snprintf(name, sizeof(name), "%s%s", path, suffixes[i]);
-		unlink(name);
-	}
-}
+#include "store_fixture.h"
 
 /* Each test starts with a freshly migrated, empty registry in f->s. */
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	const char *env = getenv(ENV_URL);
-	int fd;
-
-	assert_non_null(f);
-	if (env && env[0]) {
-		assert_true(strlen(env) < sizeof(f->url));
-		snprintf(f->url, sizeof(f->url), "%s", env);
-		if (sqlite_file(env)) {
-			snprintf(f->path, sizeof(f->path), "%s", sqlite_file(env));
-			remove_sqlite(f->path);
-		} else {
-			raw_exec(f->url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-		}
-	} else {
-		snprintf(f->path, sizeof(f->path), "/tmp/lk_test_registry_XXXXXX");
-		fd = mkstemp(f->path);
-		assert_true(fd >= 0);
-		close(fd);
-		snprintf(f->url, sizeof(f->url), "sqlite:%s", f->path);
-	}
-	assert_int_equal(lk_store_open(f->url, &f->s), LK_OK);
-	assert_int_equal(lk_store_migrate(f->s, NULL, NULL), LK_OK);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	lk_store_close(f->s);
-	if (f->path[0])
-		remove_sqlite(f->path);
-	free(f);
-	return 0;
-}
-
-static struct lk_store *db(void **state)
-{
-	return ((struct fx *)*state)->s;
-}
-
-/* A minimal valid application. */
-static struct lk_app app(const char *client_id, const char *name)
-{
-	struct lk_app a = {
-		.client_id = (char *)client_id,
-		.name = (char *)name,
-		.scopes = (char *)"api",
-		.grant = LK_GRANT_CLIENT_CREDENTIALS,
-		.strategy = LK_STRATEGY_WEB,
-		.lifecycle = LK_LIFECYCLE_ABSOLUTE,
-		.client_type = LK_CLIENT_CONFIDENTIAL,
-		.token_format = LK_FORMAT_JWT,
-		.id_token_alg = (char *)"RS256",
-		.enabled = true,
-		.created_at = 100,
-		.updated_at = 100,
-	};
-	return a;
-}
-
-/* A minimal valid user. */
-static struct lk_user user(const char *domain, const char *username, const char *email)
-{
-	struct lk_user u = {
-		.domain = (char *)domain,
-		.username = (char *)username,
-		.email = (char *)email,
-		.role = LK_ROLE_USER,
-		.enabled = true,
-		.created_at = 50,
-		.updated_at = 50,
-	};
-	return u;
-}
-
-static int64_t add_user(struct lk_store *s, const char *domain, const char *username,
-			const char *email)
-{
-	struct lk_user u = user(domain, username, email);
-	int64_t id = 0;
-
-	assert_int_equal(lk_store_user_insert(s, &u, &id), LK_OK);
-	assert_true(id > 0);
-	return id;
+	return fx_setup(state, "registry", true);
 }
 
 static size_t count_apps(struct lk_store *s)
@@ -197,7 +61,7 @@ static void test_scope_catalog(void **state)
 	struct lk_scope *list = NULL;
 	size_t n = 0;
 
-	assert_int_equal(lk_store_scope_list(db(state), &list, &n), LK_OK);
+	assert_int_equal(lk_store_scope_list(fx_db(state), &list, &n), LK_OK);
 	assert_int_equal(n, NDEFAULT);
 	for (size_t i = 0; i < n; i++) {
 		assert_string_equal(list[i].name, default_scopes[i]);
@@ -212,7 +76,7 @@ static void test_scope_catalog(void **state)
 
 static void test_scope_insert_delete(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	struct lk_scope sc = {
 		.name = (char *)"reports", .description = (char *)"Read reports", .created_at = 7};
 	struct lk_scope *list = NULL;
@@ -248,7 +112,7 @@ static void test_scope_insert_delete(void **state)
 
 static void test_scope_bad_input(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	char *big = malloc(LK_REC_DESCRIPTION_MAX + 2);
 	struct lk_scope sc = {.name = (char *)"", .created_at = 1};
 	struct lk_scope *list = (struct lk_scope *)&list;
@@ -354,8 +218,8 @@ static void assert_full_app(const struct lk_app *got, const char *client_id, int
 
 static void test_app_roundtrip(void **state)
 {
-	struct lk_store *s = db(state);
-	int64_t uid = add_user(s, "Corp", "Alice", "");
+	struct lk_store *s = fx_db(state);
+	int64_t uid = fx_add_user(s, "Corp", "Alice", "");
 	struct lk_app a = full_app(uid);
 	struct lk_app got = {0};
 
@@ -369,7 +233,7 @@ static void test_app_roundtrip(void **state)
 	assert_null(got.client_id);
 
 	/* The smallest app: optional strings come back "", never NULL. */
-	a = app("cid-min", "Min");
+	a = fx_app("cid-min", "Min");
 	assert_int_equal(lk_store_app_insert(s, &a), LK_OK);
 	assert_int_equal(lk_store_app_get(s, "cid-min", &got), LK_OK);
 	assert_string_equal(got.description, "");
@@ -393,16 +257,16 @@ static void test_app_roundtrip(void **state)
 
 static void test_app_duplicates(void **state)
 {
-	struct lk_store *s = db(state);
-	struct lk_app a = app("c1", "Billing");
+	struct lk_store *s = fx_db(state);
+	struct lk_app a = fx_app("c1", "Billing");
 
 	assert_int_equal(lk_store_app_insert(s, &a), LK_OK);
-	a = app("c1", "Other");
+	a = fx_app("c1", "Other");
 	assert_int_equal(lk_store_app_insert(s, &a), LK_EEXIST);
-	a = app("c2", "bILLING");
+	a = fx_app("c2", "bILLING");
 	assert_int_equal(lk_store_app_insert(s, &a), LK_EEXIST);
 	/* A name that is another app's client_id: lookup by client_id wins. */
-	a = app("c3", "c1");
+	a = fx_app("c3", "c1");
 	assert_int_equal(lk_store_app_insert(s, &a), LK_OK);
 	assert_int_equal(count_apps(s), 2);
 	{
@@ -413,7 +277,7 @@ static void test_app_duplicates(void **state)
 		lk_app_release(&got);
 	}
 	/* An unknown user to bind is refused and adds nothing. */
-	a = app("c4", "Bound");
+	a = fx_app("c4", "Bound");
 	a.user_id = 12345;
 	assert_int_equal(lk_store_app_insert(s, &a), LK_ESTATE);
 	assert_int_equal(count_apps(s), 2);
@@ -421,13 +285,13 @@ static void test_app_duplicates(void **state)
 
 static void test_app_update(void **state)
 {
-	struct lk_store *s = db(state);
-	int64_t uid = add_user(s, "Corp", "Alice", "");
-	struct lk_app a = app("c1", "First");
+	struct lk_store *s = fx_db(state);
+	int64_t uid = fx_add_user(s, "Corp", "Alice", "");
+	struct lk_app a = fx_app("c1", "First");
 	struct lk_app got = {0};
 
 	assert_int_equal(lk_store_app_insert(s, &a), LK_OK);
-	a = app("c2", "Second");
+	a = fx_app("c2", "Second");
 	assert_int_equal(lk_store_app_insert(s, &a), LK_OK);
 
 	a = full_app(uid);
@@ -440,7 +304,7 @@ static void test_app_update(void **state)
 	assert_int_equal(lk_store_app_get(s, "First", &got), LK_ENOTFOUND);
 
 	/* Unbinding the user and dropping the certificate. */
-	a = app("c1", "First again");
+	a = fx_app("c1", "First again");
 	assert_int_equal(lk_store_app_update(s, &a), LK_OK);
 	assert_int_equal(lk_store_app_get(s, "c1", &got), LK_OK);
 	assert_string_equal(got.user, "");
@@ -448,21 +312,21 @@ static void test_app_update(void **state)
 	assert_null(got.cert_der);
 	lk_app_release(&got);
 
-	a = app("c1", "SECOND");
+	a = fx_app("c1", "SECOND");
 	assert_int_equal(lk_store_app_update(s, &a), LK_EEXIST);
-	a = app("c1", "First again");
+	a = fx_app("c1", "First again");
 	a.user_id = uid + 1000; /* no such user */
 	assert_int_equal(lk_store_app_update(s, &a), LK_ESTATE);
-	a = app("c1", "first AGAIN"); /* its own name in another case is fine */
+	a = fx_app("c1", "first AGAIN"); /* its own name in another case is fine */
 	assert_int_equal(lk_store_app_update(s, &a), LK_OK);
-	a = app("c9", "Nine");
+	a = fx_app("c9", "Nine");
 	assert_int_equal(lk_store_app_update(s, &a), LK_ENOTFOUND);
 	assert_int_equal(lk_store_app_get(s, "Nine", &got), LK_ENOTFOUND);
 }
 
 static void test_app_list(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	const char *names[] = {"beta", "Alpha", "gamma", "Delta"};
 	struct lk_app *list = (struct lk_app *)&list;
 	struct lk_app a;
@@ -474,7 +338,7 @@ static void test_app_list(void **state)
 	assert_int_equal(n, 0);
 	for (int i = 0; i < 4; i++) {
 		snprintf(cid, sizeof(cid), "c%d", i);
-		a = app(cid, names[i]);
+		a = fx_app(cid, names[i]);
 		assert_int_equal(lk_store_app_insert(s, &a), LK_OK);
 	}
 	assert_int_equal(lk_store_app_list(s, &list, &n), LK_OK);
@@ -490,12 +354,12 @@ static void test_app_list(void **state)
 
 static void test_app_delete_cascade(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	uint8_t h[LK_SHA256_LEN] = {1};
-	struct lk_app a = app("c1", "One");
+	struct lk_app a = fx_app("c1", "One");
 
 	assert_int_equal(lk_store_app_insert(s, &a), LK_OK);
-	a = app("c2", "Two");
+	a = fx_app("c2", "Two");
 	assert_int_equal(lk_store_app_insert(s, &a), LK_OK);
 	assert_int_equal(lk_store_secret_add(s, "c1", h, 1, NULL), LK_OK);
 	assert_int_equal(lk_store_secret_add(s, "c1", h, 2, NULL), LK_OK);
@@ -508,14 +372,14 @@ static void test_app_delete_cascade(void **state)
 	assert_int_equal(count_secrets(s, "c1"), 0);
 	assert_int_equal(count_secrets(s, "c2"), 1);
 	/* Re-created under the same client_id, it does not inherit the old secrets. */
-	a = app("c1", "One");
+	a = fx_app("c1", "One");
 	assert_int_equal(lk_store_app_insert(s, &a), LK_OK);
 	assert_int_equal(count_secrets(s, "c1"), 0);
 }
 
 static void test_app_bad_input(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	char *uris = malloc(LK_REC_URIS_MAX + 2);
 	unsigned char *cert = calloc(1, LK_REC_CERT_MAX + 1);
 	struct lk_app got = {.name = (char *)"untouched"};
@@ -526,39 +390,39 @@ static void test_app_bad_input(void **state)
 	memset(uris, 'u', LK_REC_URIS_MAX + 1);
 	uris[LK_REC_URIS_MAX + 1] = '\0';
 
-	a = app("", "x");
+	a = fx_app("", "x");
 	assert_int_equal(lk_store_app_insert(s, &a), LK_EINVAL);
-	a = app("c", NULL);
+	a = fx_app("c", NULL);
 	assert_int_equal(lk_store_app_insert(s, &a), LK_EINVAL);
-	a = app("c", "x");
+	a = fx_app("c", "x");
 	a.scopes = (char *)"";
 	assert_int_equal(lk_store_app_insert(s, &a), LK_EINVAL);
-	a = app("c", "x");
+	a = fx_app("c", "x");
 	a.grant = LK_GRANT__COUNT;
 	assert_int_equal(lk_store_app_insert(s, &a), LK_EINVAL);
-	a = app("c", "x");
+	a = fx_app("c", "x");
 	a.token_format = (enum lk_token_format) - 1;
 	assert_int_equal(lk_store_app_insert(s, &a), LK_EINVAL);
-	a = app("c", "x");
+	a = fx_app("c", "x");
 	a.lifetime = -2;
 	assert_int_equal(lk_store_app_insert(s, &a), LK_EINVAL);
-	a = app("c", "x");
+	a = fx_app("c", "x");
 	a.user_id = -1;
 	assert_int_equal(lk_store_app_insert(s, &a), LK_EINVAL);
-	a = app("c", "x");
+	a = fx_app("c", "x");
 	a.cert_der_len = 4; /* but no bytes */
 	assert_int_equal(lk_store_app_insert(s, &a), LK_EINVAL);
-	a = app("c", "x");
+	a = fx_app("c", "x");
 	a.cert_der = cert;
 	a.cert_der_len = LK_REC_CERT_MAX + 1;
 	assert_int_equal(lk_store_app_insert(s, &a), LK_ETOOBIG);
-	a = app("c", "x");
+	a = fx_app("c", "x");
 	a.redirect_uris = uris;
 	assert_int_equal(lk_store_app_insert(s, &a), LK_ETOOBIG);
 	a.redirect_uris = NULL;
 	a.description = uris + (LK_REC_URIS_MAX - LK_REC_DESCRIPTION_MAX); /* 4097 bytes */
 	assert_int_equal(lk_store_app_insert(s, &a), LK_ETOOBIG);
-	a = app("c", "x");
+	a = fx_app("c", "x");
 	a.updated_at = -5;
 	assert_int_equal(lk_store_app_insert(s, &a), LK_EINVAL);
 	assert_int_equal(lk_store_app_insert(s, NULL), LK_EINVAL);
@@ -566,13 +430,13 @@ static void test_app_bad_input(void **state)
 	assert_int_equal(count_apps(s), 0);
 
 	/* The largest allowed values are accepted. */
-	a = app("c", "x");
+	a = fx_app("c", "x");
 	a.redirect_uris = uris + 1; /* exactly LK_REC_URIS_MAX */
 	a.cert_der = cert;
 	a.cert_der_len = LK_REC_CERT_MAX;
 	assert_int_equal(lk_store_app_insert(s, &a), LK_OK);
 	/* A bad update changes nothing. */
-	a = app("c", "renamed");
+	a = fx_app("c", "renamed");
 	a.strategy = LK_STRATEGY__COUNT;
 	assert_int_equal(lk_store_app_update(s, &a), LK_EINVAL);
 	assert_int_equal(lk_store_app_get(s, "renamed", &got), LK_ENOTFOUND);
@@ -600,17 +464,17 @@ static void test_app_columns(void **state)
 	struct fx *f = *state;
 	struct lk_app got = {0};
 
-	raw_exec(f->url,
-		 "INSERT INTO users (id, domain, username, role, created_at, updated_at) "
-		 "VALUES (41, 'corp', 'svc', 'user', 1, 1);"
-		 "INSERT INTO apps (client_id, name, description, website, grant_type, scopes, "
-		 "user_id, strategy, redirect_uris, post_logout_redirect_uris, lifetime, "
-		 "lifecycle, cert_subject, cert_key_type, cert_kid, cert_not_before, "
-		 "cert_not_after, client_type, token_format, audience, id_token_alg, "
-		 "first_party, enabled, created_at, updated_at) VALUES ('c-raw', 'Raw', 'desc', "
-		 "'https://w', 'bearer_token', 'api rpa', 41, 'mobile-title', 'https://r', "
-		 "'https://p', -1, 'sliding', 'CN=x', 'RSA-2048', 'kid', 11, 12, 'public', "
-		 "'opaque', 'aud', 'PS256', 1, 0, 13, 14)");
+	fx_raw_exec(f->url,
+		    "INSERT INTO users (id, domain, username, role, created_at, updated_at) "
+		    "VALUES (41, 'corp', 'svc', 'user', 1, 1);"
+		    "INSERT INTO apps (client_id, name, description, website, grant_type, scopes, "
+		    "user_id, strategy, redirect_uris, post_logout_redirect_uris, lifetime, "
+		    "lifecycle, cert_subject, cert_key_type, cert_kid, cert_not_before, "
+		    "cert_not_after, client_type, token_format, audience, id_token_alg, "
+		    "first_party, enabled, created_at, updated_at) VALUES ('c-raw', 'Raw', 'desc', "
+		    "'https://w', 'bearer_token', 'api rpa', 41, 'mobile-title', 'https://r', "
+		    "'https://p', -1, 'sliding', 'CN=x', 'RSA-2048', 'kid', 11, 12, 'public', "
+		    "'opaque', 'aud', 'PS256', 1, 0, 13, 14)");
 	assert_int_equal(lk_store_app_get(f->s, "c-raw", &got), LK_OK);
 	assert_string_equal(got.client_id, "c-raw");
 	assert_string_equal(got.name, "Raw");
@@ -647,13 +511,13 @@ static void test_bad_enum_rows(void **state)
 {
 	struct fx *f = *state;
 	struct lk_store *s = f->s;
-	struct lk_app a = app("c1", "One");
+	struct lk_app a = fx_app("c1", "One");
 	struct lk_app got = {0};
 	struct lk_app *apps = (struct lk_app *)&apps;
 	size_t n = 7;
 
 	assert_int_equal(lk_store_app_insert(s, &a), LK_OK);
-	raw_exec(f->url, "UPDATE apps SET token_format = 'paseto'");
+	fx_raw_exec(f->url, "UPDATE apps SET token_format = 'paseto'");
 	assert_int_equal(lk_store_app_get(s, "c1", &got), LK_ESTORE);
 	assert_null(got.client_id);
 	assert_int_equal(lk_store_app_list(s, &apps, &n), LK_ESTORE);
@@ -663,32 +527,25 @@ static void test_bad_enum_rows(void **state)
 
 /* ---- Client secrets ---- */
 
-static void hash_of(uint8_t h[LK_SHA256_LEN], int v)
-{
-	memset(h, 0, LK_SHA256_LEN);
-	h[0] = (uint8_t)v;
-	h[LK_SHA256_LEN - 1] = 0xee; /* and a NUL in between */
-}
-
 static void test_secrets(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	struct lk_client_secret *list = NULL;
-	struct lk_app a = app("c1", "One");
+	struct lk_app a = fx_app("c1", "One");
 	uint8_t h[LK_SHA256_LEN];
 	int64_t id[5] = {0};
 	int deleted = -1;
 	size_t n = 0;
 
 	assert_int_equal(lk_store_app_insert(s, &a), LK_OK);
-	a = app("c2", "Two");
+	a = fx_app("c2", "Two");
 	assert_int_equal(lk_store_app_insert(s, &a), LK_OK);
 	for (int i = 0; i < 3; i++) {
-		hash_of(h, i + 1);
+		fx_hash_of(h, i + 1);
 		assert_int_equal(lk_store_secret_add(s, "c1", h, 10 + i, &id[i]), LK_OK);
 		assert_true(i == 0 || id[i] > id[i - 1]);
 	}
-	hash_of(h, 9);
+	fx_hash_of(h, 9);
 	assert_int_equal(lk_store_secret_add(s, "c2", h, 10, &id[4]), LK_OK);
 	id[3] = -7;
 	assert_int_equal(lk_store_secret_add(s, "nope", h, 10, &id[3]), LK_ENOTFOUND);
@@ -697,7 +554,7 @@ static void test_secrets(void **state)
 	assert_int_equal(lk_store_secret_list(s, "c1", &list, &n), LK_OK);
 	assert_int_equal(n, 3);
 	for (int i = 0; i < 3; i++) {
-		hash_of(h, 3 - i);
+		fx_hash_of(h, 3 - i);
 		assert_int_equal(list[i].id, id[2 - i]);
 		assert_memory_equal(list[i].hash, h, LK_SHA256_LEN);
 		assert_int_equal(list[i].created_at, 12 - i);
@@ -724,7 +581,7 @@ static void test_secrets(void **state)
 	free(list);
 
 	/* Rotating again with a grace period: the kept one gets the grace. */
-	hash_of(h, 4);
+	fx_hash_of(h, 4);
 	assert_int_equal(lk_store_secret_add(s, "c1", h, 20, &id[3]), LK_OK);
 	assert_int_equal(lk_store_secret_expire_others(s, "c1", id[3], 800), LK_OK);
 	assert_int_equal(lk_store_secret_list(s, "c1", &list, &n), LK_OK);
@@ -768,7 +625,7 @@ static void test_secrets(void **state)
 	assert_int_equal(count_secrets(s, "c1"), 1);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fx_teardown)
 
 int main(void)
 {

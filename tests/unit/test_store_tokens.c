@@ -1,9 +1,8 @@
 /*
  * The token half of the store suite: opaque access tokens, revoked JWT ids,
- * consumed client-assertion ids and registration access tokens. As in
- * test_store.c, each test gets a fresh SQLite file under /tmp unless
- * LATCHKEY_TEST_DB_URL is set, in which case that database is WIPED before
- * each test.
+ * consumed client-assertion ids and registration access tokens. Each test
+ * gets a fresh database from store_fixture.h: a SQLite file under /tmp, or
+ * the database LATCHKEY_TEST_DB_URL names, which is WIPED before each test.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,65 +10,27 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "core/clock.h"
 #include "core/log.h"
 #include "store/records.h"
 #include "store/store.h"
-
-#define ENV_URL "LATCHKEY_TEST_DB_URL"
+#include "store_fixture.h"
 
 /* Rounds of the concurrent single-use race, each on a fresh jti. */
 #define RACE_ROUNDS 50
 
-struct fx {
-	char url[LK_STORE_URL_MAX + PATH_MAX];
-	char path[PATH_MAX]; /* the SQLite file to remove, "" for another backend */
-	struct lk_store *s;
-};
-
-static const char *sqlite_file(const char *url)
-{
-	return strncmp(url, "sqlite:", 7) == 0 ? url + 7 : NULL;
-}
-
-/* Runs SQL on the test database outside the store, to set up odd states. */
-static void raw_exec(const char *url, const char *sql)
-{
-	const char *file = sqlite_file(url);
-	sqlite3 *db = NULL;
-	PGconn *pg;
-	PGresult *res;
-
-	if (file) {
-		assert_int_equal(sqlite3_open(file, &db), SQLITE_OK);
-		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-		sqlite3_close(db);
-		return;
-	}
-	pg = PQconnectdb(url);
-	if (PQstatus(pg) != CONNECTION_OK)
-		fail_msg("cannot connect to " ENV_URL ": %s", PQerrorMessage(pg));
-	res = PQexec(pg, sql);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		fail_msg("%s", PQerrorMessage(pg));
-	PQclear(res);
-	PQfinish(pg);
-}
-
 /* The one integer a query returns, read outside the store (SQLite only). */
 static int64_t raw_int(const char *url, const char *sql)
 {
-	const char *file = sqlite_file(url);
+	const char *file = fx_sqlite_file(url);
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 	int64_t v;
@@ -84,94 +45,23 @@ static int64_t raw_int(const char *url, const char *sql)
 	return v;
 }
 
-static void remove_sqlite(const char *path)
-{
-	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-	char name[PATH_MAX + 16];
-
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		snprintf(name, sizeof(name), "%s%s", path, suffixes[i]);
-		unlink(name);
-	}
-}
-
 /* Each test starts with a freshly migrated, empty database in f->s. */
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	const char *env = getenv(ENV_URL);
-	int fd;
-
-	assert_non_null(f);
-	if (env && env[0]) {
-		assert_true(strlen(env) < sizeof(f->url));
-		snprintf(f->url, sizeof(f->url), "%s", env);
-		if (sqlite_file(env)) {
-			snprintf(f->path, sizeof(f->path), "%s", sqlite_file(env));
-			remove_sqlite(f->path);
-		} else {
-			raw_exec(f->url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-		}
-	} else {
-		snprintf(f->path, sizeof(f->path), "/tmp/lk_test_tokens_XXXXXX");
-		fd = mkstemp(f->path);
-		assert_true(fd >= 0);
-		close(fd);
-		snprintf(f->url, sizeof(f->url), "sqlite:%s", f->path);
-	}
-	assert_int_equal(lk_store_open(f->url, &f->s), LK_OK);
-	assert_int_equal(lk_store_migrate(f->s, NULL, NULL), LK_OK);
-	*state = f;
-	return 0;
+	return fx_setup(state, "tokens", true);
 }
 
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	lk_store_close(f->s);
-	if (f->path[0])
-		remove_sqlite(f->path);
-	free(f);
-	return 0;
-}
-
-static struct lk_store *db(void **state)
-{
-	return ((struct fx *)*state)->s;
-}
-
-/* Adds a minimal valid application. */
+/* Adds a minimal valid application that issues sliding opaque tokens. */
 static void add_app(struct lk_store *s, const char *client_id, const char *name)
 {
-	struct lk_app a = {
-		.client_id = (char *)client_id,
-		.name = (char *)name,
-		.scopes = (char *)"api",
-		.grant = LK_GRANT_CLIENT_CREDENTIALS,
-		.strategy = LK_STRATEGY_WEB,
-		.lifecycle = LK_LIFECYCLE_SLIDING,
-		.client_type = LK_CLIENT_CONFIDENTIAL,
-		.token_format = LK_FORMAT_OPAQUE,
-		.id_token_alg = (char *)"RS256",
-		.enabled = true,
-		.created_at = 100,
-		.updated_at = 100,
-	};
+	struct lk_app a = fx_app(client_id, name);
 
+	a.lifecycle = LK_LIFECYCLE_SLIDING;
+	a.token_format = LK_FORMAT_OPAQUE;
 	assert_int_equal(lk_store_app_insert(s, &a), LK_OK);
 }
 
-/* A distinct hash for v, with a NUL byte inside so that it is not read as text. */
-static void hash_of(uint8_t h[LK_SHA256_LEN], int v)
-{
-	memset(h, 0, LK_SHA256_LEN);
-	h[0] = (uint8_t)v;
-	h[1] = (uint8_t)(v >> 8);
-	h[LK_SHA256_LEN - 1] = 0xee;
-}
-
-/* A valid token of client_id whose hash is hash_of(v). */
+/* A valid token of client_id whose hash is fx_hash_of(v). */
 static struct lk_token_record token(int v, const char *client_id, int64_t expires_at,
 				    int64_t sliding_seconds)
 {
@@ -186,7 +76,7 @@ static struct lk_token_record token(int v, const char *client_id, int64_t expire
 		.sliding_seconds = sliding_seconds,
 	};
 
-	hash_of(t.hash, v);
+	fx_hash_of(t.hash, v);
 	return t;
 }
 
@@ -204,7 +94,7 @@ static bool exists(struct lk_store *s, int v)
 	uint8_t h[LK_SHA256_LEN];
 	enum lk_err err;
 
-	hash_of(h, v);
+	fx_hash_of(h, v);
 	err = lk_store_token_get(s, h, &got);
 	assert_true(err == LK_OK || err == LK_ENOTFOUND);
 	lk_token_record_release(&got);
@@ -217,7 +107,7 @@ static int64_t expiry_of(struct lk_store *s, int v)
 	uint8_t h[LK_SHA256_LEN];
 	int64_t e;
 
-	hash_of(h, v);
+	fx_hash_of(h, v);
 	assert_int_equal(lk_store_token_get(s, h, &got), LK_OK);
 	e = got.expires_at;
 	lk_token_record_release(&got);
@@ -247,7 +137,7 @@ static char *long_str(size_t n, char c)
 
 static void test_token_roundtrip(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	struct lk_token_record t, got = {0};
 	uint8_t h[LK_SHA256_LEN];
 
@@ -284,7 +174,7 @@ static void test_token_roundtrip(void **state)
 	lk_token_record_release(&got);
 
 	/* A hash that differs in its last byte only is another token. */
-	hash_of(h, 1);
+	fx_hash_of(h, 1);
 	h[LK_SHA256_LEN - 1] = 0xef;
 	got.jti = (char *)"untouched";
 	assert_int_equal(lk_store_token_get(s, h, &got), LK_ENOTFOUND);
@@ -293,7 +183,7 @@ static void test_token_roundtrip(void **state)
 
 static void test_token_insert_errors(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	struct lk_token_record t, got = {0};
 
 	add_app(s, "c1", "One");
@@ -321,7 +211,7 @@ static void test_token_insert_errors(void **state)
 
 static void test_token_bad_input(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	char *big = long_str(LK_TOKEN_SCOPE_MAX + 1, 's');
 	struct lk_token_record t, got = {.jti = (char *)"untouched"};
 	uint8_t h[LK_SHA256_LEN];
@@ -376,7 +266,7 @@ static void test_token_bad_input(void **state)
 	lk_token_record_release(&got);
 
 	/* Reads, revocations and extensions check their arguments too. */
-	hash_of(h, 1);
+	fx_hash_of(h, 1);
 	got.jti = (char *)"untouched";
 	assert_int_equal(lk_store_token_get(s, NULL, &got), LK_EINVAL);
 	assert_int_equal(lk_store_token_get(s, h, NULL), LK_EINVAL);
@@ -392,14 +282,14 @@ static void test_token_bad_input(void **state)
 
 static void test_token_revoke(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	struct lk_token_record got = {0};
 	uint8_t h[LK_SHA256_LEN];
 
 	add_app(s, "c1", "One");
 	insert(s, 1, "c1", 100, 60);
 	insert(s, 2, "c1", 100, 60);
-	hash_of(h, 1);
+	fx_hash_of(h, 1);
 	assert_int_equal(lk_store_token_revoke(s, h), LK_OK);
 	assert_int_equal(lk_store_token_get(s, h, &got), LK_OK);
 	assert_true(got.revoked);
@@ -407,11 +297,11 @@ static void test_token_revoke(void **state)
 	lk_token_record_release(&got);
 	/* Revoking again is no error, and the other token is untouched. */
 	assert_int_equal(lk_store_token_revoke(s, h), LK_OK);
-	hash_of(h, 2);
+	fx_hash_of(h, 2);
 	assert_int_equal(lk_store_token_get(s, h, &got), LK_OK);
 	assert_false(got.revoked);
 	lk_token_record_release(&got);
-	hash_of(h, 3);
+	fx_hash_of(h, 3);
 	assert_int_equal(lk_store_token_revoke(s, h), LK_ENOTFOUND);
 }
 
@@ -421,7 +311,7 @@ static void test_token_revoke(void **state)
  */
 static void test_token_extend(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	uint8_t h[LK_SHA256_LEN];
 
 	add_app(s, "c1", "One");
@@ -429,11 +319,11 @@ static void test_token_extend(void **state)
 	insert(s, 2, "c1", 100, 0);
 	insert(s, 3, "c1", 0, 60);
 	insert(s, 4, "c1", 100, 60);
-	hash_of(h, 4);
+	fx_hash_of(h, 4);
 	assert_int_equal(lk_store_token_revoke(s, h), LK_OK);
 
 	for (int v = 1; v <= 4; v++) {
-		hash_of(h, v);
+		fx_hash_of(h, v);
 		assert_int_equal(lk_store_token_extend(s, h, 200), LK_OK);
 	}
 	assert_int_equal(expiry_of(s, 1), 200);
@@ -442,7 +332,7 @@ static void test_token_extend(void **state)
 	assert_int_equal(expiry_of(s, 4), 100);
 
 	/* Never shortened, neither by an earlier time nor by the same one. */
-	hash_of(h, 1);
+	fx_hash_of(h, 1);
 	assert_int_equal(lk_store_token_extend(s, h, 150), LK_OK);
 	assert_int_equal(expiry_of(s, 1), 200);
 	assert_int_equal(lk_store_token_extend(s, h, 200), LK_OK);
@@ -451,12 +341,12 @@ static void test_token_extend(void **state)
 	assert_int_equal(expiry_of(s, 1), 201);
 
 	/* An unknown token is not an error: there is nothing to extend. */
-	hash_of(h, 9);
+	fx_hash_of(h, 9);
 	assert_int_equal(lk_store_token_extend(s, h, 500), LK_OK);
 	assert_false(exists(s, 9));
 
 	/* 0 would mean "never"; bad arguments change nothing. */
-	hash_of(h, 1);
+	fx_hash_of(h, 1);
 	assert_int_equal(lk_store_token_extend(s, h, 0), LK_EINVAL);
 	assert_int_equal(lk_store_token_extend(s, h, -5), LK_EINVAL);
 	assert_int_equal(lk_store_token_extend(s, NULL, 500), LK_EINVAL);
@@ -467,7 +357,7 @@ static void test_token_extend(void **state)
 /* What expires at now is gone at now; what never expires stays. */
 static void test_delete_expired(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	int deleted = -1;
 
 	add_app(s, "c1", "One");
@@ -509,7 +399,7 @@ static void test_delete_expired(void **state)
 /* Deleting an application deletes its tokens and its registration token. */
 static void test_cascade(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	uint8_t h[LK_SHA256_LEN], got[LK_SHA256_LEN];
 
 	add_app(s, "c1", "One");
@@ -517,9 +407,9 @@ static void test_cascade(void **state)
 	insert(s, 1, "c1", 0, 0);
 	insert(s, 2, "c1", 100, 60);
 	insert(s, 3, "c2", 0, 0);
-	hash_of(h, 10);
+	fx_hash_of(h, 10);
 	assert_int_equal(lk_store_registration_token_set(s, "c1", h), LK_OK);
-	hash_of(h, 20);
+	fx_hash_of(h, 20);
 	assert_int_equal(lk_store_registration_token_set(s, "c2", h), LK_OK);
 
 	assert_int_equal(lk_store_app_delete(s, "c1"), LK_OK);
@@ -549,14 +439,14 @@ static void test_token_columns(void **state)
 	uint8_t h[LK_SHA256_LEN];
 	char hex[2 * LK_SHA256_LEN + 1], sql[512];
 
-	if (!sqlite_file(f->url))
+	if (!fx_sqlite_file(f->url))
 		skip();
 	add_app(f->s, "c1", "One");
 	memset(h, 0xab, sizeof(h));
-	raw_exec(f->url, "INSERT INTO access_tokens (hash, jti, client_id, subject, scope, "
-			 "audience, issued_at, expires_at, sliding_seconds, revoked) VALUES ("
-			 "X'abababababababababababababababababababababababababababababababab', "
-			 "'j', 'c1', 'sub', 'sc', 'aud', 11, 12, 13, 1)");
+	fx_raw_exec(f->url, "INSERT INTO access_tokens (hash, jti, client_id, subject, scope, "
+			    "audience, issued_at, expires_at, sliding_seconds, revoked) VALUES ("
+			    "X'abababababababababababababababababababababababababababababababab', "
+			    "'j', 'c1', 'sub', 'sc', 'aud', 11, 12, 13, 1)");
 	assert_int_equal(lk_store_token_get(f->s, h, &got), LK_OK);
 	assert_memory_equal(got.hash, h, LK_SHA256_LEN);
 	assert_string_equal(got.jti, "j");
@@ -595,11 +485,11 @@ static void test_token_columns(void **state)
 	 * A registration hash that is not 32 bytes of blob is a damaged row:
 	 * an error, and nothing written out.
 	 */
-	raw_exec(f->url, "UPDATE registration_tokens SET hash = X'abab'");
+	fx_raw_exec(f->url, "UPDATE registration_tokens SET hash = X'abab'");
 	memset(h, 0x5a, sizeof(h));
 	assert_int_equal(lk_store_registration_token_get(f->s, "c1", h), LK_ESTORE);
-	raw_exec(f->url, "UPDATE registration_tokens SET hash = "
-			 "'abababababababababababababababab'"); /* 32 bytes, but text */
+	fx_raw_exec(f->url, "UPDATE registration_tokens SET hash = "
+			    "'abababababababababababababababab'"); /* 32 bytes, but text */
 	assert_int_equal(lk_store_registration_token_get(f->s, "c1", h), LK_ESTORE);
 	assert_int_equal(h[0], 0x5a);
 }
@@ -608,7 +498,7 @@ static void test_token_columns(void **state)
 
 static void test_jti(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	char *big = long_str(LK_TOKEN_STR_MAX + 1, 'j');
 	bool r = true;
 	int deleted = 0;
@@ -656,7 +546,7 @@ static void test_jti(void **state)
 
 static void test_assertion_use(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	char *big = long_str(LK_TOKEN_STR_MAX + 1, 'a');
 
 	/* No application is needed: the id is consumed before the client is known good. */
@@ -749,12 +639,12 @@ static void test_assertion_race(void **state)
 
 static void test_registration_token(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	char *big = long_str(LK_TOKEN_STR_MAX + 1, 'c');
 	uint8_t h1[LK_SHA256_LEN], h2[LK_SHA256_LEN], got[LK_SHA256_LEN];
 
-	hash_of(h1, 1);
-	hash_of(h2, 2);
+	fx_hash_of(h1, 1);
+	fx_hash_of(h2, 2);
 	memset(got, 0x5a, sizeof(got));
 	add_app(s, "c1", "One");
 	add_app(s, "c2", "Two");
@@ -807,7 +697,7 @@ static void test_record_release(void **state)
 	lk_token_record_release(&t); /* twice is harmless */
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fx_teardown)
 
 int main(void)
 {

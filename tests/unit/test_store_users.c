@@ -1,9 +1,9 @@
 /*
  * The registry half of the store suite, second part: users, the audit log
  * and the record helpers of records.h (applications, secrets and scopes are
- * in test_store_registry.c). As in test_store.c, each test gets a
- * fresh SQLite file under /tmp unless LATCHKEY_TEST_DB_URL is set, in which
- * case that database is WIPED before each test.
+ * in test_store_registry.c). Each test gets a fresh database from
+ * store_fixture.h: a SQLite file under /tmp, or the database
+ * LATCHKEY_TEST_DB_URL names, which is WIPED before each test.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,157 +11,20 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <libpq-fe.h>
-#include <sqlite3.h>
-
 #include "core/log.h"
 #include "store/records.h"
 #include "store/store.h"
-
-#define ENV_URL "LATCHKEY_TEST_DB_URL"
-
-struct fx {
-	char url[LK_STORE_URL_MAX + PATH_MAX];
-	char path[PATH_MAX]; /* the SQLite file to remove, "" for another backend */
-	struct lk_store *s;
-};
-
-static const char *sqlite_file(const char *url)
-{
-	return strncmp(url, "sqlite:", 7) == 0 ? url + 7 : NULL;
-}
-
-/* Runs SQL on the test database outside the store, to set up odd states. */
-static void raw_exec(const char *url, const char *sql)
-{
-	const char *file = sqlite_file(url);
-	sqlite3 *db = NULL;
-	PGconn *pg;
-	PGresult *res;
-
-	if (file) {
-		assert_int_equal(sqlite3_open(file, &db), SQLITE_OK);
-		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-		sqlite3_close(db);
-		return;
-	}
-	pg = PQconnectdb(url);
-	if (PQstatus(pg) != CONNECTION_OK)
-		fail_msg("cannot connect to " ENV_URL ": %s", PQerrorMessage(pg));
-	res = PQexec(pg, sql);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		fail_msg("%s", PQerrorMessage(pg));
-	PQclear(res);
-	PQfinish(pg);
-}
-
-static void remove_sqlite(const char *path)
-{
-	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-	char name[PATH_MAX + 16];
-
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		snprintf(name, sizeof(name), "%s%s", path, suffixes[i]);
-		unlink(name);
-	}
-}
+#include "store_fixture.h"
 
 /* Each test starts with a freshly migrated, empty registry in f->s. */
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	const char *env = getenv(ENV_URL);
-	int fd;
-
-	assert_non_null(f);
-	if (env && env[0]) {
-		assert_true(strlen(env) < sizeof(f->url));
-		snprintf(f->url, sizeof(f->url), "%s", env);
-		if (sqlite_file(env)) {
-			snprintf(f->path, sizeof(f->path), "%s", sqlite_file(env));
-			remove_sqlite(f->path);
-		} else {
-			raw_exec(f->url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-		}
-	} else {
-		snprintf(f->path, sizeof(f->path), "/tmp/lk_test_users_XXXXXX");
-		fd = mkstemp(f->path);
-		assert_true(fd >= 0);
-		close(fd);
-		snprintf(f->url, sizeof(f->url), "sqlite:%s", f->path);
-	}
-	assert_int_equal(lk_store_open(f->url, &f->s), LK_OK);
-	assert_int_equal(lk_store_migrate(f->s, NULL, NULL), LK_OK);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	lk_store_close(f->s);
-	if (f->path[0])
-		remove_sqlite(f->path);
-	free(f);
-	return 0;
-}
-
-static struct lk_store *db(void **state)
-{
-	return ((struct fx *)*state)->s;
-}
-
-/* A minimal valid application. */
-static struct lk_app app(const char *client_id, const char *name)
-{
-	struct lk_app a = {
-		.client_id = (char *)client_id,
-		.name = (char *)name,
-		.scopes = (char *)"api",
-		.grant = LK_GRANT_CLIENT_CREDENTIALS,
-		.strategy = LK_STRATEGY_WEB,
-		.lifecycle = LK_LIFECYCLE_ABSOLUTE,
-		.client_type = LK_CLIENT_CONFIDENTIAL,
-		.token_format = LK_FORMAT_JWT,
-		.id_token_alg = (char *)"RS256",
-		.enabled = true,
-		.created_at = 100,
-		.updated_at = 100,
-	};
-	return a;
-}
-
-/* A minimal valid user. */
-static struct lk_user user(const char *domain, const char *username, const char *email)
-{
-	struct lk_user u = {
-		.domain = (char *)domain,
-		.username = (char *)username,
-		.email = (char *)email,
-		.role = LK_ROLE_USER,
-		.enabled = true,
-		.created_at = 50,
-		.updated_at = 50,
-	};
-	return u;
-}
-
-static int64_t add_user(struct lk_store *s, const char *domain, const char *username,
-			const char *email)
-{
-	struct lk_user u = user(domain, username, email);
-	int64_t id = 0;
-
-	assert_int_equal(lk_store_user_insert(s, &u, &id), LK_OK);
-	assert_true(id > 0);
-	return id;
+	return fx_setup(state, "users", true);
 }
 
 static size_t count_users(struct lk_store *s)
@@ -178,8 +41,8 @@ static size_t count_users(struct lk_store *s)
 
 static void test_user_insert_find(void **state)
 {
-	struct lk_store *s = db(state);
-	struct lk_user u = user("corp", "Alice", "Alice@Example.com");
+	struct lk_store *s = fx_db(state);
+	struct lk_user u = fx_user("corp", "Alice", "Alice@Example.com");
 	struct lk_user got = {0};
 	int64_t id = 0, id2 = 0;
 
@@ -220,10 +83,10 @@ static void test_user_insert_find(void **state)
 	lk_user_release(&got);
 
 	/* Another domain is another user; an empty email is nobody's. */
-	u = user("other", "alice", "");
+	u = fx_user("other", "alice", "");
 	assert_int_equal(lk_store_user_insert(s, &u, &id2), LK_OK);
 	assert_true(id2 > id);
-	u = user("other2", "alice", NULL);
+	u = fx_user("other2", "alice", NULL);
 	assert_int_equal(lk_store_user_insert(s, &u, NULL), LK_OK);
 	assert_int_equal(lk_store_user_find(s, "other2", "alice", &got), LK_OK);
 	assert_string_equal(got.email, "");
@@ -232,9 +95,9 @@ static void test_user_insert_find(void **state)
 	assert_int_equal(got.role, LK_ROLE_USER);
 	lk_user_release(&got);
 
-	u = user("Corp", "ALICE", "");
+	u = fx_user("Corp", "ALICE", "");
 	assert_int_equal(lk_store_user_insert(s, &u, NULL), LK_EEXIST);
-	u = user("corp", "alice2", "ALICE@example.COM");
+	u = fx_user("corp", "alice2", "ALICE@example.COM");
 	assert_int_equal(lk_store_user_insert(s, &u, NULL), LK_EEXIST);
 	assert_int_equal(count_users(s), 3);
 
@@ -249,17 +112,17 @@ static void test_user_insert_find(void **state)
 
 static void test_user_list(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	struct lk_user *list = (struct lk_user *)&list;
 	size_t n = 3;
 
 	assert_int_equal(lk_store_user_list(s, &list, &n), LK_OK);
 	assert_null(list);
 	assert_int_equal(n, 0);
-	add_user(s, "b", "zed", "");
-	add_user(s, "a", "Mike", "");
-	add_user(s, "b", "Adam", "");
-	add_user(s, "a", "bert", "");
+	fx_add_user(s, "b", "zed", "");
+	fx_add_user(s, "a", "Mike", "");
+	fx_add_user(s, "b", "Adam", "");
+	fx_add_user(s, "a", "bert", "");
 	assert_int_equal(lk_store_user_list(s, &list, &n), LK_OK);
 	assert_int_equal(n, 4);
 	assert_string_equal(list[0].username, "bert");
@@ -271,10 +134,10 @@ static void test_user_list(void **state)
 
 static void test_user_update(void **state)
 {
-	struct lk_store *s = db(state);
-	int64_t a = add_user(s, "corp", "alice", "alice@example.com");
-	int64_t b = add_user(s, "corp", "bob", "bob@example.com");
-	struct lk_user u = user("ignored", "ignored", "Alice@New.example");
+	struct lk_store *s = fx_db(state);
+	int64_t a = fx_add_user(s, "corp", "alice", "alice@example.com");
+	int64_t b = fx_add_user(s, "corp", "bob", "bob@example.com");
+	struct lk_user u = fx_user("ignored", "ignored", "Alice@New.example");
 	struct lk_user got = {0};
 
 	u.id = a;
@@ -334,20 +197,20 @@ static void test_user_update(void **state)
 
 static void test_user_count_admins(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	struct lk_user u;
 	int64_t n = -1;
 
 	assert_int_equal(lk_store_user_count_admins(s, &n), LK_OK);
 	assert_int_equal(n, 0);
-	u = user("corp", "root", "");
+	u = fx_user("corp", "root", "");
 	u.role = LK_ROLE_ADMIN;
 	assert_int_equal(lk_store_user_insert(s, &u, NULL), LK_OK);
-	u = user("corp", "old-root", "");
+	u = fx_user("corp", "old-root", "");
 	u.role = LK_ROLE_ADMIN;
 	u.enabled = false;
 	assert_int_equal(lk_store_user_insert(s, &u, NULL), LK_OK);
-	add_user(s, "corp", "plain", "");
+	fx_add_user(s, "corp", "plain", "");
 	assert_int_equal(lk_store_user_count_admins(s, &n), LK_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(lk_store_user_count_admins(s, NULL), LK_EINVAL);
@@ -355,10 +218,10 @@ static void test_user_count_admins(void **state)
 
 static void test_user_delete(void **state)
 {
-	struct lk_store *s = db(state);
-	int64_t alice = add_user(s, "corp", "alice", "");
-	int64_t bob = add_user(s, "corp", "bob", "");
-	struct lk_app a = app("c1", "Robot");
+	struct lk_store *s = fx_db(state);
+	int64_t alice = fx_add_user(s, "corp", "alice", "");
+	int64_t bob = fx_add_user(s, "corp", "bob", "");
+	struct lk_app a = fx_app("c1", "Robot");
 	struct lk_app got = {0};
 	int64_t carol;
 
@@ -382,14 +245,14 @@ static void test_user_delete(void **state)
 
 	/* The highest id is deleted too: the next user still gets a new one. */
 	assert_int_equal(lk_store_user_delete(s, bob), LK_OK);
-	carol = add_user(s, "corp", "alice", "");
+	carol = fx_add_user(s, "corp", "alice", "");
 	assert_true(carol > bob);
 	assert_int_equal(count_users(s), 1);
 }
 
 static void test_user_bad_input(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	char *big = malloc(LK_REC_STR_MAX + 2);
 	struct lk_user u;
 	int64_t id = -3;
@@ -397,21 +260,21 @@ static void test_user_bad_input(void **state)
 	assert_non_null(big);
 	memset(big, 'n', LK_REC_STR_MAX + 1);
 	big[LK_REC_STR_MAX + 1] = '\0';
-	u = user("", "x", "");
+	u = fx_user("", "x", "");
 	assert_int_equal(lk_store_user_insert(s, &u, &id), LK_EINVAL);
-	u = user("d", NULL, "");
+	u = fx_user("d", NULL, "");
 	assert_int_equal(lk_store_user_insert(s, &u, &id), LK_EINVAL);
-	u = user("d", big, "");
+	u = fx_user("d", big, "");
 	assert_int_equal(lk_store_user_insert(s, &u, &id), LK_ETOOBIG);
-	u = user("d", "x", big);
+	u = fx_user("d", "x", big);
 	assert_int_equal(lk_store_user_insert(s, &u, &id), LK_ETOOBIG);
-	u = user("d", "x", "");
+	u = fx_user("d", "x", "");
 	u.password_hash = big;
 	assert_int_equal(lk_store_user_insert(s, &u, &id), LK_ETOOBIG);
-	u = user("d", "x", "");
+	u = fx_user("d", "x", "");
 	u.role = (enum lk_role)7;
 	assert_int_equal(lk_store_user_insert(s, &u, &id), LK_EINVAL);
-	u = user("d", "x", "");
+	u = fx_user("d", "x", "");
 	u.created_at = -1;
 	assert_int_equal(lk_store_user_insert(s, &u, &id), LK_EINVAL);
 	assert_int_equal(lk_store_user_insert(s, NULL, &id), LK_EINVAL);
@@ -432,10 +295,10 @@ static void test_user_columns(void **state)
 	struct fx *f = *state;
 	struct lk_user got = {0};
 
-	raw_exec(f->url, "INSERT INTO users (id, domain, username, display_name, given_name, "
-			 "family_name, email, phone, email_verified, role, enabled, "
-			 "password_hash, created_at, updated_at) VALUES (5, 'dom', 'usr', "
-			 "'Disp', 'Giv', 'Fam', 'e@x', '+1', 1, 'admin', 0, 'hash', 21, 22)");
+	fx_raw_exec(f->url, "INSERT INTO users (id, domain, username, display_name, given_name, "
+			    "family_name, email, phone, email_verified, role, enabled, "
+			    "password_hash, created_at, updated_at) VALUES (5, 'dom', 'usr', "
+			    "'Disp', 'Giv', 'Fam', 'e@x', '+1', 1, 'admin', 0, 'hash', 21, 22)");
 	assert_int_equal(lk_store_user_get(f->s, 5, &got), LK_OK);
 	assert_int_equal(got.id, 5);
 	assert_string_equal(got.domain, "dom");
@@ -454,7 +317,7 @@ static void test_user_columns(void **state)
 	assert_int_equal(got.created_at, 21);
 	assert_int_equal(got.updated_at, 22);
 	lk_user_release(&got);
-	raw_exec(f->url, "UPDATE users SET external_id = 'ext' WHERE id = 5");
+	fx_raw_exec(f->url, "UPDATE users SET external_id = 'ext' WHERE id = 5");
 	assert_int_equal(lk_store_user_get(f->s, 5, &got), LK_OK);
 	assert_string_equal(got.external_id, "ext");
 	assert_string_equal(got.phone, "+1");
@@ -471,8 +334,8 @@ static void test_user_bad_role_row(void **state)
 	struct lk_user *users = (struct lk_user *)&users;
 	size_t n = 7;
 
-	add_user(s, "corp", "bob", "");
-	raw_exec(f->url, "UPDATE users SET role = 'root'");
+	fx_add_user(s, "corp", "bob", "");
+	fx_raw_exec(f->url, "UPDATE users SET role = 'root'");
 	assert_int_equal(lk_store_user_find(s, "corp", "bob", &u), LK_ESTORE);
 	assert_null(u.domain);
 	assert_int_equal(lk_store_user_list(s, &users, &n), LK_ESTORE);
@@ -484,7 +347,7 @@ static void test_user_bad_role_row(void **state)
 
 static void test_audit(void **state)
 {
-	struct lk_store *s = db(state);
+	struct lk_store *s = fx_db(state);
 	struct lk_audit *list = (struct lk_audit *)&list;
 	struct lk_audit e = {
 		.id = 99,
@@ -644,7 +507,7 @@ static void test_record_release(void **state)
 	assert_int_equal(e.id, 0);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fx_teardown)
 
 int main(void)
 {
