@@ -84,6 +84,7 @@ lk() {
 
 # Starts the server (extra environment in $1) and records its pid and ready time.
 start_server() {
+	# shellcheck disable=SC2086 # $1 is zero or more NAME=VALUE words
 	out=$(env $1 node bench/report start "$LOG" "$PORT" "$BIN" --db "$DB" \
 		--master-key-file "$KEYFILE" --log-level "$LOG_LEVEL" \
 		serve --listen "127.0.0.1:$PORT" --workers "$WORKERS")
@@ -91,26 +92,29 @@ start_server() {
 	READY=$(echo "$out" | node bench/report json-field ready_ms)
 }
 
-field() {
-	awk -F= -v k="$1" '$1 == k { sub(/^[^=]*=/, ""); print; exit }' "$2"
-}
-
-# Busy and total clock ticks of the whole machine, and a process's own.
+# Clock ticks of the whole machine spent in processes (user, nice, system,
+# steal) and in interrupts (irq, softirq: most of loopback TCP), and a
+# process's own.
 machine_busy() {
-	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+	awk '/^cpu / { print $2 + $3 + $4 + $9 }' /proc/stat
+}
+machine_irq() {
+	awk '/^cpu / { print $7 + $8 }' /proc/stat
 }
 proc_ticks() {
-	awk '{ print $14 + $15 }' "/proc/$1/stat"
+	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
-# CPU seconds used so far by this shell's finished children (wrk).
+# CPU seconds used so far by this shell's finished children (wrk). `times`
+# must run in this shell, not in a command substitution's subshell.
 children_cpu() {
-	times | awk 'NR == 2 {
+	times > "$TMP/times"
+	awk 'NR == 2 {
 		split($1, u, "m"); split($2, s, "m")
 		sub(/s$/, "", u[2]); sub(/s$/, "", s[2])
-		printf "%.3f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
+		printf "%.3f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$TMP/times"
 }
 rss_kb() {
-	awk -v k="$1:" '$1 == k { print $2 }' "/proc/$PID/status"
+	awk -v k="$1:" '$1 == k { print $2 }' "/proc/$PID/status" 2>/dev/null || true
 }
 
 selected() {
@@ -135,21 +139,43 @@ scenario() {
 	# Peak RSS of this scenario alone: reset the high-water mark first.
 	echo 5 > "/proc/$PID/clear_refs" 2>/dev/null || true
 	wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" -s "bench/$script" "$URL" > "$d/warmup.out" 2>&1 || true
-	t0=$(date +%s.%N); s0=$(proc_ticks "$PID"); b0=$(machine_busy); w0=$(children_cpu)
+	children_cpu > "$TMP/w0"
+	[ -n "${COUNT_SQL:-}" ] && stored0=$(count_rows "$COUNT_SQL")
+	t0=$(date +%s.%N); s0=$(proc_ticks "$PID"); b0=$(machine_busy); i0=$(machine_irq)
 	wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 5s -s "bench/$script" "$URL" \
 		> "$d/wrk.out" 2>&1 || true
-	t1=$(date +%s.%N); s1=$(proc_ticks "$PID"); b1=$(machine_busy); w1=$(children_cpu)
+	t1=$(date +%s.%N); s1=$(proc_ticks "$PID"); b1=$(machine_busy); i1=$(machine_irq)
+	children_cpu > "$TMP/w1"
+	w0=$(cat "$TMP/w0") w1=$(cat "$TMP/w1")
+	if ! kill -0 "$PID" 2>/dev/null; then
+		{ echo "status=failed"; echo "note=the server exited during the run (see its log)"; } \
+			>> "$d/meta"
+		echo "bench: the server exited during $title; its log:" >&2
+		tail -20 "$LOG" >&2
+		exit 1
+	fi
 	{
 		echo "status=ran"
 		echo "peak_rss_kb=$(rss_kb VmHWM)"
 		echo "rss_after_kb=$(rss_kb VmRSS)"
 		echo "server_cpu_ticks=$((s1 - s0))"
 		echo "busy_ticks=$((b1 - b0))"
+		echo "irq_ticks=$((i1 - i0))"
 		echo "clk_tck=$(getconf CLK_TCK)"
 		echo "wrk_cpu_s=$(echo "$w1 $w0" | awk '{ printf "%.3f", $1 - $2 }')"
 		echo "wall_s=$(echo "$t1 $t0" | awk '{ printf "%.3f", $1 - $2 }')"
 	} >> "$d/meta"
+	if [ -n "${COUNT_SQL:-}" ]; then
+		# Give the requests wrk abandoned at the end time to finish.
+		sleep 0.5
+		echo "stored_rows=$(($(count_rows "$COUNT_SQL") - stored0))" >> "$d/meta"
+	fi
 	grep -E 'Requests/sec|Latency ' "$d/wrk.out" | sed 's/^/   /' || true
+}
+
+# Rows counted by a query on the server's database (read beside it: WAL).
+count_rows() {
+	sqlite3 "file:$TMP/latchkey.db?mode=ro" "$1"
 }
 
 # not_landed ID TITLE REASON
@@ -165,15 +191,18 @@ failed() {
 	N=$((N + 1))
 	d=$RES/$(printf '%02d' $N)-$1
 	mkdir -p "$d"
-	printf 'id=%s\ntitle=%s\nstatus=failed\nnote=%s\n' "$1" "$2" "$3" > "$d/meta"
+	printf 'id=%s\ntitle=%s\nstatus=failed\nnote=%s\n' "$1" "$2" "$(echo "$3" | tr '\n' ' ')" \
+		> "$d/meta"
 	echo "bench: $2: $3" >&2
 }
 
-# probe METHOD PATH [AUTH [BODY]] -> sets P_STATUS and P_BODY
+# probe METHOD PATH [AUTH [BODY]]: one request. Sets P_STATUS and P_BODY (the
+# start of the body, for messages); the whole body is in $TMP/probe.body.
 probe() {
-	p=$(node bench/report probe "$1" "$URL$2" "${3:-}" ${4+"$4"})
-	P_STATUS=$(echo "$p" | node bench/report json-field status)
-	P_BODY=$(echo "$p" | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0,"utf8")).body.slice(0,300))')
+	node bench/report probe "$1" "$URL$2" "${3:-}" ${4+"$4"} > "$TMP/probe.json"
+	P_STATUS=$(node bench/report json-field status < "$TMP/probe.json")
+	node bench/report json-field body < "$TMP/probe.json" > "$TMP/probe.body"
+	P_BODY=$(head -c 300 "$TMP/probe.body")
 }
 
 # A route that does not exist yet answers with the server's JSON 404.
@@ -181,20 +210,40 @@ is_missing() {
 	[ "$P_STATUS" = 404 ] && echo "$P_BODY" | grep -q '"not_found"'
 }
 
-echo "== signing floor (openssl speed, one core, $(nproc) cores)"
-ES_SIGN=$(openssl speed -seconds 3 ecdsap256 2>/dev/null | awk '/ecdsa \(nistp256\)/ { print $(NF - 1) }')
-RS_SIGN=$(openssl speed -seconds 3 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ { print $(NF - 1) }')
-echo "   ES256 $ES_SIGN sign/s, RS256 $RS_SIGN sign/s per core"
+# What else is running: the measurements share the cores with it.
+b0=$(machine_busy); i0=$(machine_irq); sleep 1; b1=$(machine_busy); i1=$(machine_irq)
+BACKGROUND=$(echo "$b0 $b1 $i0 $i1 $(getconf CLK_TCK)" |
+	awk '{ printf "%.2f", ($2 - $1 + $4 - $3) / $5 }')
+echo "== background load before the run: $BACKGROUND cores busy"
+
+# The signing floor (issue 8): openssl speed on one core, times the cores.
+# With -multi the cores sign at once, which shows what they really give
+# together (shared caches, a busy host); reported beside it.
+sign_rate() {
+	# shellcheck disable=SC2086 # $1 is the options and the algorithm
+	openssl speed -seconds 3 $1 2>/dev/null | awk -v pat="$2" '$0 ~ pat { print $(NF - 1) }'
+}
+NCPU=$(nproc)
+echo "== signing floor (openssl speed: one core, then -multi $NCPU)"
+ES_SIGN=$(sign_rate ecdsap256 'ecdsa \\(nistp256\\)')
+RS_SIGN=$(sign_rate rsa2048 '^rsa 2048 bits')
+ES_MULTI=$(sign_rate "-multi $NCPU ecdsap256" 'ecdsa \\(nistp256\\)')
+RS_MULTI=$(sign_rate "-multi $NCPU rsa2048" '^rsa 2048 bits')
+echo "   ES256 $ES_SIGN sign/s per core ($ES_MULTI on $NCPU together)"
+echo "   RS256 $RS_SIGN sign/s per core ($RS_MULTI on $NCPU together)"
 
 {
 	echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-	echo "cores=$(nproc)"
+	echo "cores=$NCPU"
 	echo "cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 	echo "kernel=$(uname -r)"
 	echo "openssl=$(openssl version)"
 	echo "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src 2>/dev/null || echo '+changes')"
 	echo "sign_es256_per_core=$ES_SIGN"
 	echo "sign_rs256_per_core=$RS_SIGN"
+	echo "sign_es256_multi=$ES_MULTI"
+	echo "sign_rs256_multi=$RS_MULTI"
+	echo "background_cores=$BACKGROUND"
 	echo "wrk_threads=$THREADS"
 	echo "wrk_connections=$CONNS"
 	echo "warmup_s=$WARMUP"
@@ -245,7 +294,7 @@ if is_missing; then
 elif [ "$P_STATUS" != 200 ]; then
 	failed s1-es256 "S1 client_credentials ES256" "probe: HTTP $P_STATUS $P_BODY"
 else
-	JWT_TOKEN=$(echo "$P_BODY" | node bench/report json-field access_token)
+	JWT_TOKEN=$(node bench/report json-field access_token < "$TMP/probe.body")
 	scenario s1-es256 "S1 client_credentials ES256" token.lua target_rps=28000 \
 		floor=sign_es256 vs_http_floor=1
 fi
@@ -261,29 +310,35 @@ else
 	if [ "$P_STATUS" != 200 ]; then
 		failed s1o "S1o client_credentials opaque" "probe: HTTP $P_STATUS $P_BODY"
 	else
-		OPAQUE_TOKEN=$(echo "$P_BODY" | node bench/report json-field access_token)
+		OPAQUE_TOKEN=$(node bench/report json-field access_token < "$TMP/probe.body")
+		# Every token answered must be in the database: count them.
+		if command -v sqlite3 >/dev/null 2>&1; then
+			COUNT_SQL="SELECT count(*) FROM access_tokens"
+		fi
 		scenario s1o "S1o client_credentials opaque" token.lua target_rps=20000 vs_http_floor=1
+		COUNT_SQL=
 	fi
 fi
 
-# S4: introspection of a live JWT and of a live opaque token.
-for kind in jwt opaque; do
-	eval "tok=\${$(echo "$kind" | tr a-z A-Z)_TOKEN:-}"
-	title="S4 introspection ($kind)"
-	if [ -z "$tok" ]; then
-		not_landed "s4-$kind" "$title" "no $kind token to introspect"
-		continue
+# S4: introspection of a live token (KIND TOKEN), by the JWT application.
+introspection() {
+	title="S4 introspection ($1)"
+	if [ -z "$2" ]; then
+		not_landed "s4-$1" "$title" "no $1 token to introspect"
+		return 0
 	fi
-	BENCH_AUTH=$JWT_AUTH BENCH_TOKEN=$tok
-	probe POST /oauth2/introspect "$JWT_AUTH" "token=$tok"
+	BENCH_AUTH=$JWT_AUTH BENCH_TOKEN=$2
+	probe POST /oauth2/introspect "$JWT_AUTH" "token=$2"
 	if is_missing; then
-		not_landed "s4-$kind" "$title" "POST /oauth2/introspect answers 404"
-	elif [ "$P_STATUS" != 200 ] || ! echo "$P_BODY" | grep -q '"active":true'; then
-		failed "s4-$kind" "$title" "probe: HTTP $P_STATUS $P_BODY"
+		not_landed "s4-$1" "$title" "POST /oauth2/introspect answers 404"
+	elif [ "$P_STATUS" != 200 ] || ! grep -q '"active":true' "$TMP/probe.body"; then
+		failed "s4-$1" "$title" "probe: HTTP $P_STATUS $P_BODY"
 	else
-		scenario "s4-$kind" "$title" introspect.lua target_rps=40000 vs_http_floor=1
+		scenario "s4-$1" "$title" introspect.lua target_rps=40000 vs_http_floor=1
 	fi
-done
+}
+introspection jwt "${JWT_TOKEN:-}"
+introspection opaque "${OPAQUE_TOKEN:-}"
 
 # Flows with no scenario script yet: say whether their endpoint exists.
 probe GET "/oauth2/authorize?response_type=code&client_id=x"
@@ -320,10 +375,10 @@ if [ "$S1_STATUS" = 200 ]; then
 	probe POST /oauth2/token "$JWT_AUTH" "grant_type=client_credentials&scope=api"
 	if [ "$P_STATUS" != 200 ]; then
 		failed s1-rs256 "S1 client_credentials RS256" "probe: HTTP $P_STATUS $P_BODY"
-	elif ! echo "$P_BODY" | node -e '
+	elif ! node -e '
 		const t = JSON.parse(require("fs").readFileSync(0, "utf8")).access_token;
 		const h = JSON.parse(Buffer.from(t.split(".")[0], "base64url"));
-		process.exit(h.alg === "RS256" ? 0 : 1)'; then
+		process.exit(h.alg === "RS256" ? 0 : 1)' < "$TMP/probe.body"; then
 		failed s1-rs256 "S1 client_credentials RS256" "LATCHKEY_TOKENS_ACCESS_ALG=RS256 did not give RS256 tokens"
 	else
 		scenario s1-rs256 "S1 client_credentials RS256" token.lua floor=sign_rs256 \

@@ -23,6 +23,9 @@
 	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "          \
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
+/* JSON bodies up to this size are serialised on the stack. */
+#define JSON_STACK_MAX 4096
+
 void lk_res_init(struct lk_response *res, struct lk_arena *arena)
 {
 	memset(res, 0, sizeof(*res));
@@ -134,12 +137,28 @@ void lk_res_json(struct lk_response *res, int status, const char *json)
 void lk_res_json_value(struct lk_response *res, int status, void *value)
 {
 	json_t *v = value;
+	char stack[JSON_STACK_MAX];
 	char *text;
+	size_t n;
 
 	if (!v) {
 		fail(res, "json", LK_ENOMEM);
 		return;
 	}
+	/*
+	 * Token responses are a few hundred bytes: serialised on the stack in
+	 * one pass, they cost one allocation (the body's) instead of the
+	 * string buffer jansson grows by doubling, each step leaving a copy
+	 * of the token in freed memory.
+	 */
+	n = json_dumpb(v, stack, sizeof(stack), JSON_COMPACT);
+	if (n > 0 && n <= sizeof(stack)) {
+		set_body(res, status, "application/json", stack, n);
+		lk_wipe(stack, n);
+		json_decref(v);
+		return;
+	}
+	lk_wipe(stack, sizeof(stack));
 	text = json_dumps(v, JSON_COMPACT);
 	json_decref(v);
 	if (!text) {

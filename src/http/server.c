@@ -64,6 +64,19 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 	return atomic_load(&srv->stopping) ? MHD_NO : MHD_YES;
 }
 
+/* The request id: the process's random prefix and a counter, 16 hex digits. */
+static void format_id(char out[17], uint32_t prefix, uint32_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		out[i] = hex[(prefix >> (28 - 4 * i)) & 15];
+		out[8 + i] = hex[(n >> (28 - 4 * i)) & 15];
+	}
+	out[16] = '\0';
+}
+
 /*
  * Called with the request line's target before libmicrohttpd decodes it in
  * place: the raw text is the only place where a repeated query parameter or
@@ -87,8 +100,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	hr->srv = srv;
 	hr->conn = conn;
 	hr->start_ms = lk_monotonic_ms();
-	snprintf(hr->id, sizeof(hr->id), "%08x%08x", (unsigned)srv->id_prefix,
-		 atomic_fetch_add(&srv->id_counter, 1u));
+	format_id(hr->id, srv->id_prefix, atomic_fetch_add(&srv->id_counter, 1u));
 	lk_buf_init(&hr->body, srv->opt.max_body);
 	lk_res_init(&hr->res, hr->arena);
 	hr->req.arena = hr->arena;
