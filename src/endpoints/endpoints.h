@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "http/http.h"
+#include "oauth/client_auth.h"
 
 /* The route table, static storage; *n receives its length. */
 const struct lk_route *lk_routes(size_t *n);
@@ -58,5 +59,17 @@ bool lk_ep_form_ok(const struct lk_request *req, struct lk_oauth_error *e);
 
 /* A form parameter, or NULL when absent or the request has no form. */
 const char *lk_ep_form_get(const struct lk_request *req, const char *name);
+
+/*
+ * The common start of introspection and revocation (RFC 7662 §2.1, RFC 7009
+ * §2.1): a well-formed form, an authenticated client (public clients only
+ * when allow_public) with private_key_jwt audience the endpoint at path, and
+ * a non-empty `token`. On success *who and *token are set and *now is the
+ * time used; false with e filled otherwise.
+ */
+bool lk_ep_client_token(const struct lk_config *cfg, struct lk_store *s,
+			const struct lk_clients *clients, const struct lk_request *req,
+			const char *path, bool allow_public, struct lk_auth_result *who,
+			const char **token, int64_t *now, struct lk_oauth_error *e);
 
 #endif

@@ -61,43 +61,56 @@ static json_t *answer(const struct lk_token_info *t)
 	return o;
 }
 
+bool lk_ep_client_token(const struct lk_config *cfg, struct lk_store *s,
+			const struct lk_clients *clients, const struct lk_request *req,
+			const char *path, bool allow_public, struct lk_auth_result *who,
+			const char **token, int64_t *now, struct lk_oauth_error *e)
+{
+	struct lk_auth_env aenv = {
+		.clients = clients,
+		.store = s,
+		.issuer = cfg->issuer,
+		.endpoint_url = lk_arena_printf(req->arena, "%s%s", cfg->issuer, path),
+		.now = lk_now(),
+	};
+	const char *t;
+
+	if (!aenv.endpoint_url) {
+		lk_oauth_fail(e, LK_OAUTH_SERVER_ERROR, "out of memory");
+		return false;
+	}
+	if (!lk_ep_form_ok(req, e) || !lk_client_authenticate(&aenv, req, allow_public, who, e))
+		return false;
+	t = lk_ep_form_get(req, LK_P_TOKEN);
+	if (!t || !*t) {
+		lk_oauth_fail(e, LK_OAUTH_INVALID_REQUEST, "the parameter 'token' is required");
+		return false;
+	}
+	*token = t;
+	*now = aenv.now;
+	return true;
+}
+
 /* Authenticates the caller, then inspects the token; e says why not. */
 static json_t *introspect(struct lk_ctx *c, struct lk_store *s, const struct lk_keyring *kr,
 			  const struct lk_clients *clients, const struct lk_request *req,
 			  struct lk_oauth_error *e)
 {
-	const char *url = lk_arena_printf(req->arena, "%s%s", c->cfg->issuer, LK_PATH_INTROSPECT);
-	struct lk_auth_env aenv = {
-		.clients = clients,
-		.store = s,
-		.issuer = c->cfg->issuer,
-		.endpoint_url = url,
-		.now = lk_now(),
-	};
 	struct lk_inspect_env ienv = {
 		.cfg = c->cfg,
 		.keyring = kr,
 		.clients = clients,
 		.store = s,
-		.now = aenv.now,
 	};
 	struct lk_auth_result who;
 	struct lk_token_info info = {0};
 	const char *token;
 	json_t *out = NULL;
 
-	if (!url) {
-		lk_oauth_fail(e, LK_OAUTH_SERVER_ERROR, "out of memory");
-		goto out;
-	}
-	if (!lk_ep_form_ok(req, e) || !lk_client_authenticate(&aenv, req, false, &who, e))
-		goto out;
 	/* token_type_hint (RFC 7662 §2.1) is accepted and not needed: the token says. */
-	token = lk_ep_form_get(req, LK_P_TOKEN);
-	if (!token || !*token) {
-		lk_oauth_fail(e, LK_OAUTH_INVALID_REQUEST, "the parameter 'token' is required");
+	if (!lk_ep_client_token(c->cfg, s, clients, req, LK_PATH_INTROSPECT, false, &who, &token,
+				&ienv.now, e))
 		goto out;
-	}
 	if (lk_token_inspect(&ienv, token, &info) != LK_OK) {
 		lk_oauth_fail(e, LK_OAUTH_SERVER_ERROR, "the token could not be checked");
 		goto out;

@@ -34,35 +34,18 @@ static bool revoke(struct lk_ctx *c, struct lk_store *s, const struct lk_keyring
 		   const struct lk_clients *clients, const struct lk_request *req,
 		   struct lk_oauth_error *e)
 {
-	const char *url = lk_arena_printf(req->arena, "%s%s", c->cfg->issuer, LK_PATH_REVOKE);
-	struct lk_auth_env aenv = {
-		.clients = clients,
-		.store = s,
-		.issuer = c->cfg->issuer,
-		.endpoint_url = url,
-		.now = lk_now(),
-	};
 	struct lk_inspect_env ienv = {
 		.cfg = c->cfg,
 		.keyring = kr,
 		.clients = clients,
 		.store = s,
-		.now = aenv.now,
 	};
 	struct lk_auth_result who;
 	const char *token;
 
-	if (!url) {
-		lk_oauth_fail(e, LK_OAUTH_SERVER_ERROR, "out of memory");
+	if (!lk_ep_client_token(c->cfg, s, clients, req, LK_PATH_REVOKE, true, &who, &token,
+				&ienv.now, e))
 		return false;
-	}
-	if (!lk_ep_form_ok(req, e) || !lk_client_authenticate(&aenv, req, true, &who, e))
-		return false;
-	token = lk_ep_form_get(req, LK_P_TOKEN);
-	if (!token || !*token) {
-		lk_oauth_fail(e, LK_OAUTH_INVALID_REQUEST, "the parameter 'token' is required");
-		return false;
-	}
 	if (!hint_ok(lk_ep_form_get(req, LK_P_TOKEN_TYPE_HINT))) {
 		lk_oauth_fail(e, LK_OAUTH_UNSUPPORTED_TOKEN_TYPE,
 			      "token_type_hint must be access_token or refresh_token");
