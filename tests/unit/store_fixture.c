@@ -168,3 +168,26 @@ void fx_hash_of(uint8_t h[LK_SHA256_LEN], int v)
 	h[1] = (uint8_t)(v >> 8);
 	h[LK_SHA256_LEN - 1] = 0xee;
 }
+
+void fx_fast_config(struct lk_config *cfg)
+{
+	char err[256];
+
+	assert_int_equal(lk_config_init(cfg), LK_OK);
+	assert_int_equal(lk_config_set(cfg, "users", "password_memory_kib", "256", "test", err,
+				       sizeof(err)),
+			 LK_OK);
+	assert_int_equal(lk_config_set(cfg, "users", "password_iterations", "1", "test", err,
+				       sizeof(err)),
+			 LK_OK);
+	assert_int_equal(lk_config_finish(cfg, err, sizeof(err)), LK_OK);
+}
+
+struct lk_store *fx_memory_store(void)
+{
+	struct lk_store *s = NULL;
+
+	assert_int_equal(lk_store_open("sqlite::memory:", &s), LK_OK);
+	assert_int_equal(lk_store_migrate(s, NULL, NULL), LK_OK);
+	return s;
+}

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config/config.h"
 #include "store/store.h"
 
 /* The environment variable that names the database every test runs against. */
@@ -111,5 +112,15 @@ int64_t fx_add_user(struct lk_store *s, const char *domain, const char *username
  * inside so that code reading it as text would be caught.
  */
 void fx_hash_of(uint8_t h[LK_SHA256_LEN], int v);
+
+/*
+ * Fills cfg with the finished default configuration, except for small
+ * Argon2id parameters so that tests creating users stay fast. Release it
+ * with lk_config_release.
+ */
+void fx_fast_config(struct lk_config *cfg);
+
+/* A migrated in-memory SQLite store; close it with lk_store_close. */
+struct lk_store *fx_memory_store(void);
 
 #endif

@@ -19,6 +19,7 @@
 #include "oauth/inspect.h"
 #include "oauth/registry.h"
 #include "oauth/tokens.h"
+#include "store_fixture.h"
 
 #define T0 1800000000
 
@@ -58,20 +59,10 @@ static void reload(struct fixture *f)
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char err[256];
 
 	assert_non_null(f);
-	assert_int_equal(lk_config_init(&f->cfg), LK_OK);
-	/* Small Argon2 parameters keep user creation fast. */
-	assert_int_equal(lk_config_set(&f->cfg, "users", "password_memory_kib", "256", "test", err,
-				       sizeof(err)),
-			 LK_OK);
-	assert_int_equal(lk_config_set(&f->cfg, "users", "password_iterations", "1", "test", err,
-				       sizeof(err)),
-			 LK_OK);
-	assert_int_equal(lk_config_finish(&f->cfg, err, sizeof(err)), LK_OK);
-	assert_int_equal(lk_store_open("sqlite::memory:", &f->store), LK_OK);
-	assert_int_equal(lk_store_migrate(f->store, NULL, NULL), LK_OK);
+	fx_fast_config(&f->cfg);
+	f->store = fx_memory_store();
 	f->r.store = f->store;
 	f->r.cfg = &f->cfg;
 	f->r.actor = "test";

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "scim/scim_int.h"
+#include "store_fixture.h"
 
 struct fixture {
 	struct lk_config cfg;
@@ -25,20 +26,10 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char err[256];
 
 	assert_non_null(f);
-	assert_int_equal(lk_config_init(&f->cfg), LK_OK);
-	/* Small Argon2 parameters keep the tests fast. */
-	assert_int_equal(lk_config_set(&f->cfg, "users", "password_memory_kib", "256", "test", err,
-				       sizeof(err)),
-			 LK_OK);
-	assert_int_equal(lk_config_set(&f->cfg, "users", "password_iterations", "1", "test", err,
-				       sizeof(err)),
-			 LK_OK);
-	assert_int_equal(lk_config_finish(&f->cfg, err, sizeof(err)), LK_OK);
-	assert_int_equal(lk_store_open("sqlite::memory:", &f->store), LK_OK);
-	assert_int_equal(lk_store_migrate(f->store, NULL, NULL), LK_OK);
+	fx_fast_config(&f->cfg);
+	f->store = fx_memory_store();
 	f->env.store = f->store;
 	f->env.cfg = &f->cfg;
 	f->env.base = "https://id.example.com/scim/v2";
