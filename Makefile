@@ -64,6 +64,7 @@ deps:
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(O)/src/ui/assets.o: $(wildcard src/ui/templates/* src/ui/static/*)
 
 $(O)/liblatchkey.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/secure.h"
 #include "endpoints/context.h"
+#include "ui/ui.h"
 #include "endpoints/endpoints.h"
 #include "http/http.h"
 #include "oauth/registry.h"
@@ -42,7 +43,7 @@ struct refresher {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool stop;
-	int64_t seq;         /* the change counter the caches reflect */
+	int64_t seq;	     /* the change counter the caches reflect */
 	int64_t next_change; /* when a key changes state by itself */
 	int64_t last_housekeeping;
 };
@@ -90,6 +91,11 @@ static void refresh_once(struct refresher *r, struct lk_store *s)
 			lk_info("rotated %d signing key(s) ([keys] rotate_every)", rotated);
 		if (lk_store_key_delete_expired(s, now, &deleted) == LK_OK && deleted)
 			lk_info("deleted %d expired signing key(s)", deleted);
+		/* Expired tokens, sessions, codes and sign-in records are only clutter. */
+		deleted = 0;
+		if (lk_store_tokens_delete_expired(s, now, &deleted) != LK_OK ||
+		    lk_store_signin_delete_expired(s, now, NULL) != LK_OK)
+			lk_warn("cannot delete expired tokens and sessions");
 	}
 	if (lk_store_change_seq(s, &seq) != LK_OK) {
 		lk_warn("cannot read the change counter");
@@ -177,14 +183,24 @@ static int parse_flags(struct lk_cli *cli, int argc, char **argv)
 		if (c == LK_CLI_STOP)
 			return rc == LK_EXIT_OK ? -1 : rc;
 		switch (c) {
-		case 'l': rc = lk_cli_set(cli, "server", "listen", optarg, "--listen"); break;
-		case 'i': rc = lk_cli_set(cli, "server", "issuer", optarg, "--issuer"); break;
-		case 'c': rc = lk_cli_set(cli, "server", "tls_cert", optarg, "--tls-cert"); break;
-		case 'k': rc = lk_cli_set(cli, "server", "tls_key", optarg, "--tls-key"); break;
+		case 'l':
+			rc = lk_cli_set(cli, "server", "listen", optarg, "--listen");
+			break;
+		case 'i':
+			rc = lk_cli_set(cli, "server", "issuer", optarg, "--issuer");
+			break;
+		case 'c':
+			rc = lk_cli_set(cli, "server", "tls_cert", optarg, "--tls-cert");
+			break;
+		case 'k':
+			rc = lk_cli_set(cli, "server", "tls_key", optarg, "--tls-key");
+			break;
 		case 'p':
 			rc = lk_cli_set(cli, "server", "behind_proxy", "true", "--behind-proxy");
 			break;
-		default: rc = lk_cli_set(cli, "server", "workers", optarg, "--workers"); break;
+		default:
+			rc = lk_cli_set(cli, "server", "workers", optarg, "--workers");
+			break;
 		}
 		if (rc)
 			return rc;
@@ -247,6 +263,13 @@ static int prepare(struct lk_cli *cli, struct lk_ctx *ctx, struct refresher *r)
 	}
 	if (created)
 		lk_info("created %d signing key(s)", created);
+	err = lk_ui_load_dir(cli->cfg.template_dir);
+	if (err) {
+		lk_keyring_unref(kr);
+		lk_cli_fail(cli, "cannot load the templates of [ui] template_dir: %s",
+			    lk_err_str(err));
+		goto out_key;
+	}
 	err = lk_ctx_init(ctx, &cli->cfg, &mk);
 	if (err) {
 		lk_keyring_unref(kr);

@@ -55,6 +55,7 @@ struct lk_config {
 	int access_lifetime;  /* minutes, 60 */
 	int refresh_lifetime; /* minutes, 43200 */
 	int code_lifetime;    /* seconds, 60 */
+	bool pkce_required;   /* PKCE for confidential web apps too: true */
 	char *audience;       /* "" = the issuer */
 	char *access_alg;     /* "ES256" */
 	char *id_token_alg;   /* "RS256" */
@@ -70,6 +71,9 @@ struct lk_config {
 	int failure_window; /* minutes, 15 */
 	int session_idle;   /* minutes, 60 */
 	int session_max;    /* hours, 24 */
+
+	/* [ui] */
+	char *template_dir; /* "" = the built-in templates only */
 
 	/* [signup] */
 	bool signup_enabled;

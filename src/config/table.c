@@ -126,6 +126,8 @@ const struct lk_config_key lk_config_keys[] = {
 	    "Refresh token lifetime, in minutes."),
 	INT("tokens", "code_lifetime", code_lifetime, "60", 10, 600,
 	    "Authorization code lifetime, in seconds."),
+	BOOL("tokens", "pkce_required", pkce_required, "true",
+	     "Require PKCE of confidential web apps too (public and mobile apps always)."),
 	STR("tokens", "audience", audience, "",
 	    "Default audience of access tokens; empty: the issuer."),
 	ENUM("tokens", "access_alg", access_alg, "ES256", lk_config_algs,
@@ -150,6 +152,9 @@ const struct lk_config_key lk_config_keys[] = {
 	    "Minutes of inactivity that end a login session."),
 	INT("login", "session_max", session_max, "24", 1, 8760,
 	    "Hours after which a login session ends regardless."),
+
+	PATH("ui", "template_dir", template_dir,
+	     "Directory whose files replace the built-in page templates; empty: none."),
 
 	BOOL("signup", "enabled", signup_enabled, "false", "Allow self sign-up at /signup."),
 	INT("signup", "min_password_length", min_password_length, "12", 8, 128,

@@ -129,3 +129,28 @@ void lk_buf_wipe(struct lk_buf *b)
 		lk_wipe(b->data, b->cap);
 	lk_buf_release(b);
 }
+
+enum lk_err lk_buf_addurl(struct lk_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t start = b->len;
+	enum lk_err err = LK_OK;
+
+	for (; *s && !err; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~') {
+			err = lk_buf_addc(b, (char)c);
+		} else {
+			char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+
+			err = lk_buf_add(b, esc, 3);
+		}
+	}
+	if (err && b->data) {
+		b->len = start;
+		b->data[start] = '\0';
+	}
+	return err;
+}

@@ -32,6 +32,13 @@ enum lk_err lk_buf_addf(struct lk_buf *b, const char *fmt, ...)
 enum lk_err lk_buf_vaddf(struct lk_buf *b, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
+/*
+ * Appends s form-urlencoded (application/x-www-form-urlencoded, as in a
+ * query string): unreserved characters as they are, everything else %XX.
+ * Unchanged on error.
+ */
+enum lk_err lk_buf_addurl(struct lk_buf *b, const char *s);
+
 /* The contents as a string: "" for an empty buffer. Owned by the buffer. */
 const char *lk_buf_str(const struct lk_buf *b);
 

@@ -5,6 +5,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -103,6 +104,16 @@ bool lk_token_has_kind(const char *s, enum lk_token_kind kind)
 void lk_sha256(const void *in, size_t n, uint8_t out[LK_SHA256_LEN])
 {
 	SHA256(in, n, out);
+}
+
+enum lk_err lk_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t n,
+			   uint8_t out[LK_SHA256_LEN])
+{
+	unsigned int len = 0;
+
+	if (!HMAC(EVP_sha256(), key, (int)keylen, msg, n, out, &len) || len != LK_SHA256_LEN)
+		return LK_ECRYPTO;
+	return LK_OK;
 }
 
 void lk_hex(const uint8_t *in, size_t n, char *out)

@@ -74,6 +74,10 @@ bool lk_token_has_kind(const char *s, enum lk_token_kind kind);
 void lk_sha256(const void *in, size_t n, uint8_t out[LK_SHA256_LEN]);
 
 /* Lower-case hex of n bytes into out (2n + 1 bytes). */
+/* HMAC-SHA256 (RFC 2104) of n bytes of msg under key. LK_ECRYPTO on failure. */
+enum lk_err lk_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t n,
+			   uint8_t out[LK_SHA256_LEN]);
+
 void lk_hex(const uint8_t *in, size_t n, char *out);
 
 #endif

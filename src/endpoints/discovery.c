@@ -53,6 +53,7 @@ static const struct {
 	const char *member;
 	const char *path;
 } endpoints[] = {
+	{LK_MD_AUTHORIZATION_ENDPOINT, LK_PATH_AUTHORIZE},
 	{LK_MD_JWKS_URI, LK_PATH_JWKS},
 	{LK_MD_TOKEN_ENDPOINT, LK_PATH_TOKEN},
 	{LK_MD_REGISTRATION_ENDPOINT, LK_PATH_REGISTER},
@@ -66,7 +67,12 @@ static const struct {
 #define REVOCATION_AUTH INTROSPECTION_AUTH " " LK_CM_AUTH_NONE
 
 /* The token endpoint's grants and client authentication (oauth/token_grants.h). */
-#define TOKEN_GRANTS LK_GT_CLIENT_CREDENTIALS " " LK_CM_GRANT_JWT_BEARER
+#define TOKEN_GRANTS                                                                               \
+	LK_GT_AUTHORIZATION_CODE " " LK_GT_REFRESH_TOKEN " " LK_GT_PASSWORD " "                    \
+		LK_GT_CLIENT_CREDENTIALS " " LK_CM_GRANT_JWT_BEARER
+
+/* The authorization endpoint (oauth/authorize.h): code only, S256 only, three modes. */
+#define RESPONSE_MODES LK_MODE_QUERY " " LK_MODE_FRAGMENT " " LK_MODE_FORM_POST
 #define TOKEN_AUTH INTROSPECTION_AUTH " " LK_CM_AUTH_NONE
 
 /* DESIGN §6: scopes_supported lists the whole catalog. */
@@ -99,6 +105,11 @@ static enum lk_err build(const struct lk_config *cfg, bool with_scopes,
 	json_object_set_new(doc, LK_MD_REVOCATION_AUTH_METHODS, word_array(REVOCATION_AUTH));
 	json_object_set_new(doc, LK_MD_GRANT_TYPES_SUPPORTED, word_array(TOKEN_GRANTS));
 	json_object_set_new(doc, LK_MD_TOKEN_AUTH_METHODS, word_array(TOKEN_AUTH));
+	json_object_set_new(doc, LK_MD_RESPONSE_TYPES_SUPPORTED, word_array(LK_CM_RESPONSE_CODE));
+	json_object_set_new(doc, LK_MD_RESPONSE_MODES_SUPPORTED, word_array(RESPONSE_MODES));
+	json_object_set_new(doc, LK_MD_CODE_CHALLENGE_METHODS, word_array(LK_PKCE_S256));
+	/* RFC 9207 §3: every authorization response carries iss. */
+	json_object_set_new(doc, LK_MD_AUTH_RESPONSE_ISS, json_true());
 	/* RFC 8414 §2: the algorithms private_key_jwt assertions may be signed with. */
 	json_object_set_new(doc, LK_MD_TOKEN_AUTH_SIGNING_ALGS, word_array(LK_ASSERTION_ALGS));
 	if (with_scopes)

@@ -34,6 +34,15 @@ void lk_ep_not_found(void *ctx, struct lk_request *req, struct lk_response *res)
 /* RFC 6749 §3.2 token endpoint (POST; other methods get 405). */
 void lk_ep_token(void *ctx, struct lk_request *req, struct lk_response *res);
 
+/*
+ * Sign-in (issue: sign-in and authorization code): the authorization
+ * endpoint, the login and consent pages, and their static assets.
+ */
+void lk_ep_authorize(void *ctx, struct lk_request *req, struct lk_response *res);
+void lk_ep_login(void *ctx, struct lk_request *req, struct lk_response *res);
+void lk_ep_consent(void *ctx, struct lk_request *req, struct lk_response *res);
+void lk_ep_static(void *ctx, struct lk_request *req, struct lk_response *res);
+
 /* RFC 7591 registration and the RFC 7592 client configuration endpoint. */
 void lk_ep_register(void *ctx, struct lk_request *req, struct lk_response *res);
 void lk_ep_register_client(void *ctx, struct lk_request *req, struct lk_response *res);

@@ -7,6 +7,10 @@ static const struct lk_route routes[] = {
 	{"GET", LK_PATH_OAUTH_METADATA, false, lk_ep_discovery},
 	{"GET", LK_PATH_JWKS, false, lk_ep_jwks},
 	{"GET", LK_PATH_HEALTHZ, false, lk_ep_healthz},
+	{"GET,POST", LK_PATH_AUTHORIZE, false, lk_ep_authorize},
+	{"GET,POST", LK_PATH_LOGIN, false, lk_ep_login},
+	{"GET,POST", LK_PATH_CONSENT, false, lk_ep_consent},
+	{"GET", LK_PATH_STATIC, true, lk_ep_static},
 	/* Any method: the handler answers 405 itself, with Cache-Control: no-store. */
 	{NULL, LK_PATH_TOKEN, false, lk_ep_token},
 	{"POST", LK_PATH_REGISTER, false, lk_ep_register},

@@ -31,19 +31,47 @@ static void method_not_allowed(struct lk_response *res)
 	lk_res_no_store(res);
 }
 
-void lk_ep_token(void *ctx, struct lk_request *req, struct lk_response *res)
+/* Runs the grant with fresh snapshots and renders its outcome. */
+static void run_grant(struct lk_ctx *c, struct lk_request *req, struct lk_response *res)
 {
-	struct lk_ctx *c = ctx;
 	struct lk_oauth_error e = {0};
-	struct lk_access_token t = {0};
+	struct lk_grant_result r = {0};
 	struct lk_grant_env env = {
 		.cfg = c->cfg,
 		.now = lk_now(),
 		.store = open_store,
 		.store_arg = c,
+		.client_addr = req->client_addr,
 	};
-	struct lk_clients *clients = NULL;
-	struct lk_keyring *kr = NULL;
+	struct lk_clients *clients = lk_ctx_clients(c);
+	struct lk_keyring *kr = lk_ctx_keyring(c);
+
+	env.clients = clients;
+	env.keyring = kr;
+	env.endpoint_url = lk_arena_printf(req->arena, "%s%s", c->cfg->issuer, LK_PATH_TOKEN);
+	if (!env.endpoint_url)
+		lk_oauth_fail(&e, LK_OAUTH_SERVER_ERROR, "the request could not be completed");
+	if (env.endpoint_url && lk_token_grant(&env, req, &r, &e))
+		lk_token_response(res, &r.access, r.refresh[0] ? r.refresh : NULL, NULL);
+	else
+		lk_oauth_render_json(res, &e);
+	lk_grant_result_release(&r);
+	lk_keyring_unref(kr);
+	lk_clients_unref(clients);
+}
+
+/* The password grant hashes (Argon2id) on the slow-work pool. */
+static void slow_grant(void *ctx, struct lk_request *req, struct lk_response *res, void *arg)
+{
+	(void)arg;
+	run_grant(ctx, req, res);
+}
+
+void lk_ep_token(void *ctx, struct lk_request *req, struct lk_response *res)
+{
+	struct lk_ctx *c = ctx;
+	struct lk_oauth_error e = {0};
+	const char *grant;
 
 	if (strcmp(req->method, "POST") != 0) {
 		method_not_allowed(res);
@@ -53,18 +81,14 @@ void lk_ep_token(void *ctx, struct lk_request *req, struct lk_response *res)
 		lk_oauth_render_json(res, &e);
 		return;
 	}
-	clients = lk_ctx_clients(c);
-	kr = lk_ctx_keyring(c);
-	env.clients = clients;
-	env.keyring = kr;
-	env.endpoint_url = lk_arena_printf(req->arena, "%s%s", c->cfg->issuer, LK_PATH_TOKEN);
-	if (!env.endpoint_url)
-		lk_oauth_fail(&e, LK_OAUTH_SERVER_ERROR, "the request could not be completed");
-	if (env.endpoint_url && lk_token_grant(&env, req, &t, &e))
-		lk_token_response(res, &t, NULL, NULL);
-	else
+	grant = lk_ep_form_get(req, LK_P_GRANT_TYPE);
+	if (grant && strcmp(grant, LK_GT_PASSWORD) == 0) {
+		if (lk_http_defer(req, slow_grant, NULL) == LK_OK)
+			return;
+		lk_oauth_fail(&e, LK_OAUTH_TEMPORARILY_UNAVAILABLE, "the server is busy");
 		lk_oauth_render_json(res, &e);
-	lk_access_token_release(&t);
-	lk_keyring_unref(kr);
-	lk_clients_unref(clients);
+		lk_res_header(res, "Retry-After", "1");
+		return;
+	}
+	run_grant(c, req, res);
 }

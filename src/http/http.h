@@ -143,6 +143,10 @@ void lk_res_release(struct lk_response *res);
  */
 enum lk_err lk_res_header(struct lk_response *res, const char *name, const char *value);
 
+/* Sets status, Content-Type (static storage or the arena) and the body (copied). */
+void lk_res_body(struct lk_response *res, int status, const char *content_type, const void *data,
+		 size_t len);
+
 /* Sets status, Content-Type: application/json and the body to json (copied). */
 void lk_res_json(struct lk_response *res, int status, const char *json);
 
@@ -156,8 +160,22 @@ void lk_res_json_value(struct lk_response *res, int status, void *value);
 void lk_res_json_error(struct lk_response *res, int status, const char *error,
 		       const char *description);
 
-/* Sets status, text/html; charset=utf-8 and the security headers of HTML pages. */
+/*
+ * Sets status, text/html; charset=utf-8 and the security headers of HTML
+ * pages: Content-Security-Policy (no inline script, frame-ancestors 'none'),
+ * X-Frame-Options, X-Content-Type-Options: nosniff, Referrer-Policy:
+ * no-referrer, Cache-Control: no-store.
+ */
 void lk_res_html(struct lk_response *res, int status, const char *html);
+
+/*
+ * The same, with form_origin ("https://app.example", "http://127.0.0.1:*")
+ * added to the policy's form-action: a form on the page may post, or end in
+ * a redirect, there. NULL adds nothing; an origin with spaces, quotes, ';'
+ * or ',' is refused (500).
+ */
+void lk_res_html_to(struct lk_response *res, int status, const char *html,
+		    const char *form_origin);
 
 /* 303 See Other (302 for GET) to url, which the caller has checked is trusted. */
 void lk_res_redirect(struct lk_response *res, int status, const char *url);

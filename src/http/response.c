@@ -6,6 +6,7 @@
 #include "http/http.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -17,11 +18,16 @@
 /*
  * The policy of every HTML page: nothing but our own scripts, styles and
  * images, forms posting only to us, no framing (clickjacking, RFC 6749
- * §10.13), no <base> tricks.
+ * §10.13), no <base> tricks. form-action comes last so that a page whose
+ * form ends in a redirect to an application can add that one origin:
+ * browsers check the redirect of a form submission against form-action too.
  */
 #define HTML_CSP                                                                                   \
 	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "          \
-	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	"frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+/* The longest origin lk_res_html_to adds to the policy. */
+#define FORM_ORIGIN_MAX 512
 
 /* JSON bodies up to this size are serialised on the stack. */
 #define JSON_STACK_MAX 4096
@@ -125,6 +131,12 @@ static void set_body(struct lk_response *res, int status, const char *type, cons
 	res->content_type = type;
 }
 
+void lk_res_body(struct lk_response *res, int status, const char *content_type, const void *data,
+		 size_t len)
+{
+	set_body(res, status, content_type, data, len);
+}
+
 void lk_res_json(struct lk_response *res, int status, const char *json)
 {
 	if (!json) {
@@ -182,18 +194,23 @@ void lk_res_json_error(struct lk_response *res, int status, const char *error,
 	lk_res_json_value(res, status, o);
 }
 
-void lk_res_html(struct lk_response *res, int status, const char *html)
+void lk_res_html_to(struct lk_response *res, int status, const char *html, const char *form_origin)
 {
-	static const char *const names[] = {"Content-Security-Policy", "X-Frame-Options",
+	static const char *const names[] = {"X-Frame-Options", "X-Content-Type-Options",
 					    "Referrer-Policy", "Cache-Control"};
-	static const char *const values[] = {HTML_CSP, "DENY", "no-referrer", "no-store"};
+	static const char *const values[] = {"DENY", "nosniff", "no-referrer", "no-store"};
+	char csp[sizeof(HTML_CSP) + FORM_ORIGIN_MAX + 2];
 	enum lk_err err = LK_OK;
 	size_t i;
 
-	if (!html) {
+	if (!html || (form_origin && (strlen(form_origin) > FORM_ORIGIN_MAX ||
+				      strpbrk(form_origin, " ;,'\r\n")))) {
 		fail(res, "html", LK_EINVAL);
 		return;
 	}
+	snprintf(csp, sizeof(csp), "%s%s%s", HTML_CSP, form_origin ? " " : "",
+		 form_origin ? form_origin : "");
+	err = put_header(res, "Content-Security-Policy", csp, true);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]) && !err; i++)
 		err = put_header(res, names[i], values[i], true);
 	if (err) {
@@ -201,6 +218,11 @@ void lk_res_html(struct lk_response *res, int status, const char *html)
 		return;
 	}
 	set_body(res, status, "text/html; charset=utf-8", html, strlen(html));
+}
+
+void lk_res_html(struct lk_response *res, int status, const char *html)
+{
+	lk_res_html_to(res, status, html, NULL);
 }
 
 void lk_res_redirect(struct lk_response *res, int status, const char *url)

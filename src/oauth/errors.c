@@ -56,6 +56,12 @@ void lk_oauth_render_json(struct lk_response *res, const struct lk_oauth_error *
 	json_body(res, e, lk_oauth_code_status(e->code));
 	if (e->code == LK_OAUTH_INVALID_CLIENT && e->basic)
 		lk_res_header(res, "WWW-Authenticate", "Basic realm=\"" REALM "\"");
+	if (e->retry_after > 0) {
+		char v[24];
+
+		snprintf(v, sizeof(v), "%lld", (long long)e->retry_after);
+		lk_res_header(res, "Retry-After", v);
+	}
 }
 
 /*

@@ -7,6 +7,8 @@
 #ifndef LK_OAUTH_ERRORS_H
 #define LK_OAUTH_ERRORS_H
 
+#include <stdint.h>
+
 #include "http/http.h"
 
 enum lk_oauth_code {
@@ -27,6 +29,8 @@ struct lk_oauth_error {
 	 * then carries WWW-Authenticate: Basic (RFC 6749 §5.2).
 	 */
 	bool basic;
+	/* Seconds to wait before trying again (a throttled sign-in), 0 = none. */
+	int64_t retry_after;
 };
 
 /* The wire code ("invalid_grant"); "" for LK_OAUTH_NONE. */

@@ -111,6 +111,37 @@ static bool client_active(const struct lk_inspect_env *env, const char *client_i
 	return c && c->app.enabled && c->user_ok;
 }
 
+/*
+ * A token a user delegated (its subject is not the application's own) is
+ * inactive once that user is disabled or removed (DESIGN §5). One indexed
+ * read, only for such tokens.
+ */
+static enum lk_err subject_active(const struct lk_inspect_env *env, const char *client_id,
+				  const char *sub, bool *active)
+{
+	const struct lk_client *c = lk_clients_find(env->clients, client_id);
+	struct lk_user u = {0};
+	char *end;
+	long long id;
+	enum lk_err err;
+
+	*active = false;
+	if (!c || strcmp(sub, c->subject) == 0) {
+		*active = c != NULL;
+		return LK_OK;
+	}
+	id = strtoll(sub, &end, 10);
+	if (*sub < '1' || *sub > '9' || *end || id <= 0)
+		return LK_OK;
+	err = lk_store_user_get(env->store, (int64_t)id, &u);
+	if (err == LK_ENOTFOUND)
+		return LK_OK;
+	if (!err)
+		*active = u.enabled;
+	lk_user_release(&u);
+	return err;
+}
+
 /* Copies the strings of an active token into t; "" for NULL. */
 static enum lk_err info_strings(struct lk_token_info *t, const char *client_id, const char *sub,
 				const char *scope, const char *aud, const char *iss,
@@ -181,7 +212,7 @@ static enum lk_err inspect_jwt(const struct lk_inspect_env *env, const char *tok
 	json_t *claims = NULL;
 	const char *client_id, *sub, *jti;
 	int64_t exp = 0, nbf = 0, iat = 0;
-	bool revoked = true;
+	bool revoked = true, alive = false;
 	enum lk_err err = verify_jwt(env, token, len, &claims);
 
 	if (err) {
@@ -200,7 +231,10 @@ static enum lk_err inspect_jwt(const struct lk_inspect_env *env, const char *tok
 		goto out;
 	if (!client_active(env, client_id))
 		goto out;
-	/* The only disk access for a JWT: one indexed read (RFC 7009 revocation). */
+	err = subject_active(env, client_id, sub, &alive);
+	if (err || !alive)
+		goto out;
+	/* One indexed read for every JWT (RFC 7009 revocation). */
 	err = jti_revoked(env->store, jti, &revoked);
 	if (err || revoked)
 		goto out;
@@ -260,6 +294,7 @@ static enum lk_err inspect_opaque(const struct lk_inspect_env *env, const char *
 	struct lk_token_record rec = {0};
 	uint8_t hash[LK_SHA256_LEN];
 	int64_t exp;
+	bool alive;
 	enum lk_err err;
 
 	lk_sha256(token, len, hash);
@@ -270,6 +305,9 @@ static enum lk_err inspect_opaque(const struct lk_inspect_env *env, const char *
 	}
 	if (rec.revoked || (rec.expires_at != 0 && rec.expires_at <= env->now) ||
 	    !client_active(env, rec.client_id))
+		goto out;
+	err = subject_active(env, rec.client_id, rec.subject, &alive);
+	if (err || !alive)
 		goto out;
 	exp = slide(env, hash, &rec);
 	err = info_strings(out, rec.client_id, rec.subject, rec.scope,
@@ -381,6 +419,39 @@ out:
 	return err;
 }
 
+/*
+ * RFC 7009 §2.1: revoking a refresh token of client_id revokes its whole
+ * grant, the access tokens issued with it included.
+ */
+static enum lk_err revoke_refresh(const struct lk_inspect_env *env, const char *token, size_t len,
+				  const char *client_id, bool *done)
+{
+	struct lk_refresh_record rec = {0};
+	uint8_t hash[LK_SHA256_LEN];
+	enum lk_err err;
+
+	lk_sha256(token, len, hash);
+	err = lk_store_refresh_get(env->store, hash, &rec);
+	if (err) {
+		err = err == LK_ENOTFOUND ? LK_OK : err;
+		goto out;
+	}
+	if (rec.revoked || strcmp(rec.client_id, client_id) != 0)
+		goto out;
+	err = lk_store_grant_revoke(env->store, rec.family, env->now);
+	if (!err)
+		*done = true;
+out:
+	lk_refresh_record_release(&rec);
+	return err;
+}
+
+static bool refresh_shape(const char *token, size_t len)
+{
+	return lk_token_has_kind(token, LK_TOKEN_REFRESH) &&
+	       len == strlen(lk_token_prefix(LK_TOKEN_REFRESH)) + LK_TOKEN_B64_LEN;
+}
+
 enum lk_err lk_token_revoke(const struct lk_inspect_env *env, const char *token,
 			    const char *client_id, bool *revoked)
 {
@@ -394,6 +465,8 @@ enum lk_err lk_token_revoke(const struct lk_inspect_env *env, const char *token,
 		err = revoke_jwt(env, token, len, client_id, &done);
 	else if (len && opaque_shape(token, len))
 		err = revoke_opaque(env, token, len, client_id, &done);
+	else if (len && refresh_shape(token, len))
+		err = revoke_refresh(env, token, len, client_id, &done);
 	if (!err && revoked)
 		*revoked = done;
 	return err;

@@ -73,7 +73,8 @@ void lk_token_info_release(struct lk_token_info *t);
  * Revokes an access token at the request of client_id, the application that
  * authenticated at the revocation endpoint (RFC 7009 §2.1): an opaque token
  * is marked revoked in the store; a JWT this server signed has its jti
- * recorded as revoked until its exp, after which it is invalid anyway. A
+ * recorded as revoked until its exp, after which it is invalid anyway; a
+ * refresh token takes its whole grant with it (every token of its family). A
  * token issued to another client is left alone (*revoked false), as is
  * anything unknown, malformed, expired or already revoked: the endpoint
  * answers 200 all the same (§2.2), so nothing leaks. *revoked (may be NULL)

@@ -291,6 +291,17 @@ static void user_id_text(const struct lk_user *u, char *out, size_t n)
 	snprintf(out, n, "%s\\%s", u->domain ? u->domain : "", u->username ? u->username : "");
 }
 
+/*
+ * DESIGN §5: a disabled user's sessions end and their refresh tokens and
+ * delegated access tokens are revoked, in the same transaction.
+ */
+static enum lk_err end_grants(struct lk_registry *r, const struct lk_user *u)
+{
+	enum lk_err err = lk_store_user_revoke_grants(r->store, u->id, r->now);
+
+	return err ? lk_reg_store_error(r, err, "revoke the user's sessions and tokens") : LK_OK;
+}
+
 enum lk_err lk_registry_user_set_enabled(struct lk_registry *r, const char *user, bool enabled,
 					 struct lk_user *out)
 {
@@ -306,6 +317,8 @@ enum lk_err lk_registry_user_set_enabled(struct lk_registry *r, const char *user
 		u.enabled = enabled;
 		u.updated_at = r->now;
 		err = lk_store_user_update(r->store, &u);
+		if (!err && !enabled)
+			err = end_grants(r, &u);
 		user_id_text(&u, id, sizeof(id));
 	}
 	err = lk_reg_end(r, err, enabled ? "user.enable" : "user.disable", "user", id, "");
@@ -337,6 +350,8 @@ enum lk_err lk_registry_user_update(struct lk_registry *r, const char *user,
 		if (err == LK_EEXIST)
 			err = lk_reg_fail(r, err, "%s: '%s' belongs to another user",
 					  lk_reg_field(r, "--email", "email"), u.email);
+		if (!err && !u.enabled)
+			err = end_grants(r, &u);
 	}
 	err = lk_reg_end(r, err, "user.update", "user", id, "");
 	if (err || !out)

@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "oauth/client_auth.h"
+#include "oauth/grants_int.h"
 #include "oauth/params.h"
 #include "oauth/scope.h"
 
@@ -55,8 +56,9 @@ static void auth_env(const struct lk_grant_env *env, struct lk_store *s, struct 
  * Client authentication. Only private_key_jwt needs the database (its jti),
  * so only then is it opened: the secret methods stay in memory.
  */
-static bool authenticate(const struct lk_grant_env *env, const struct lk_request *req,
-			 struct lk_auth_result *who, struct lk_oauth_error *err)
+static bool authenticate_as(const struct lk_grant_env *env, const struct lk_request *req,
+			    bool allow_public, struct lk_auth_result *who,
+			    struct lk_oauth_error *err)
 {
 	struct lk_auth_env a;
 	struct lk_store *s = NULL;
@@ -67,8 +69,14 @@ static bool authenticate(const struct lk_grant_env *env, const struct lk_request
 			return false;
 	}
 	auth_env(env, s, &a);
-	/* RFC 6749 §4.4: the grants here are for confidential clients only. */
-	return lk_client_authenticate(&a, req, false, who, err);
+	return lk_client_authenticate(&a, req, allow_public, who, err);
+}
+
+/* RFC 6749 §4.4: the client's own grants are for confidential clients only. */
+static bool authenticate(const struct lk_grant_env *env, const struct lk_request *req,
+			 struct lk_auth_result *who, struct lk_oauth_error *err)
+{
+	return authenticate_as(env, req, false, who, err);
 }
 
 static bool unauthorized(struct lk_oauth_error *err, const char *grant)
@@ -84,7 +92,7 @@ static bool unauthorized(struct lk_oauth_error *err, const char *grant)
  * which (§5.1). Nothing left is invalid_scope.
  */
 static bool issue(const struct lk_grant_env *env, const struct lk_request *req,
-		  const struct lk_client *c, struct lk_access_token *out,
+		  const struct lk_client *c, struct lk_grant_result *res,
 		  struct lk_oauth_error *err)
 {
 	struct lk_token_env te = {.cfg = env->cfg, .keyring = env->keyring, .now = env->now};
@@ -108,7 +116,7 @@ static bool issue(const struct lk_grant_env *env, const struct lk_request *req,
 		if (!te.store)
 			goto out;
 	}
-	e = lk_access_token_issue(&te, c, c->subject, scope, out);
+	e = lk_access_token_issue(&te, c, c->subject, scope, &res->access);
 	if (e) {
 		server_error(err, "issue an access token", e);
 		goto out;
@@ -121,7 +129,7 @@ out:
 
 /* RFC 6749 §4.4.2. */
 static bool client_credentials(const struct lk_grant_env *env, const struct lk_request *req,
-			       struct lk_access_token *out, struct lk_oauth_error *err)
+			       struct lk_grant_result *out, struct lk_oauth_error *err)
 {
 	struct lk_auth_result who;
 
@@ -149,7 +157,7 @@ static bool has_credentials(const struct lk_request *req)
  * itself; what is wrong with it is invalid_grant.
  */
 static bool jwt_bearer(const struct lk_grant_env *env, const struct lk_request *req,
-		       struct lk_access_token *out, struct lk_oauth_error *err)
+		       struct lk_grant_result *out, struct lk_oauth_error *err)
 {
 	const char *assertion = param(req, LK_P_ASSERTION);
 	const char *client_id = param(req, LK_CM_CLIENT_ID);
@@ -199,7 +207,7 @@ static bool jwt_bearer(const struct lk_grant_env *env, const struct lk_request *
  * which grant they want (RFC 6749 §4.4.2: grant_type is required).
  */
 static bool no_grant_type(const struct lk_grant_env *env, const struct lk_request *req,
-			  struct lk_access_token *out, struct lk_oauth_error *err)
+			  struct lk_grant_result *out, struct lk_oauth_error *err)
 {
 	struct lk_auth_result who;
 
@@ -216,21 +224,60 @@ required:
 }
 
 bool lk_token_grant(const struct lk_grant_env *env, const struct lk_request *req,
-		    struct lk_access_token *out, struct lk_oauth_error *err)
+		    struct lk_grant_result *out, struct lk_oauth_error *err)
 {
 	const char *grant = param(req, LK_P_GRANT_TYPE);
 
+	memset(out, 0, sizeof(*out));
 	if (!grant)
 		return no_grant_type(env, req, out, err);
 	if (strcmp(grant, LK_GT_CLIENT_CREDENTIALS) == 0)
 		return client_credentials(env, req, out, err);
 	if (strcmp(grant, LK_CM_GRANT_JWT_BEARER) == 0)
 		return jwt_bearer(env, req, out, err);
-	/*
-	 * authorization_code, refresh_token and password are grant types
-	 * latchkey will serve; until they land, they are as unsupported as any
-	 * unknown value (RFC 6749 §5.2).
-	 */
+	if (strcmp(grant, LK_GT_AUTHORIZATION_CODE) == 0)
+		return lk_grant_authorization_code(env, req, out, err);
+	if (strcmp(grant, LK_GT_REFRESH_TOKEN) == 0)
+		return lk_grant_refresh_token(env, req, out, err);
+	if (strcmp(grant, LK_GT_PASSWORD) == 0)
+		return lk_grant_password(env, req, out, err);
 	lk_oauth_fail(err, LK_OAUTH_UNSUPPORTED_GRANT_TYPE, "the grant_type is not supported");
 	return false;
+}
+
+void lk_grant_result_release(struct lk_grant_result *r)
+{
+	if (!r)
+		return;
+	lk_access_token_release(&r->access);
+	lk_wipe(r->refresh, sizeof(r->refresh));
+}
+
+/* ---- Shared with user_grants.c (grants_int.h) ---- */
+
+const char *lk_grant_param(const struct lk_request *req, const char *name)
+{
+	return param(req, name);
+}
+
+bool lk_grant_server_error(struct lk_oauth_error *err, const char *what, enum lk_err e)
+{
+	return server_error(err, what, e);
+}
+
+struct lk_store *lk_grant_store(const struct lk_grant_env *env, struct lk_oauth_error *err)
+{
+	return need_store(env, err);
+}
+
+bool lk_grant_authenticate(const struct lk_grant_env *env, const struct lk_request *req,
+			   bool allow_public, struct lk_auth_result *who,
+			   struct lk_oauth_error *err)
+{
+	return authenticate_as(env, req, allow_public, who, err);
+}
+
+bool lk_grant_unauthorized(struct lk_oauth_error *err, const char *grant)
+{
+	return unauthorized(err, grant);
 }

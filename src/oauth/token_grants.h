@@ -33,6 +33,13 @@ struct lk_grant_env {
 	 */
 	struct lk_store *(*store)(void *arg);
 	void *store_arg;
+	const char *client_addr; /* the throttling address of the password grant */
+};
+
+/* What a grant issues. */
+struct lk_grant_result {
+	struct lk_access_token access;
+	char refresh[LK_TOKEN_MAX]; /* "" when none */
 };
 
 /*
@@ -47,11 +54,39 @@ struct lk_grant_env {
  *    must be of the same application.
  *  - absent: only a bearer_token application authenticating with Basic (the
  *    key pair of a SCIM connector), which gets a client credentials token.
+ *  - authorization_code, refresh_token, password: see below.
  *  - anything else: unsupported_grant_type.
  * On success *out holds the token (lk_access_token_release) and true is
  * returned; otherwise err holds the RFC 6749 §5.2 error, *out untouched.
  */
 bool lk_token_grant(const struct lk_grant_env *env, const struct lk_request *req,
-		    struct lk_access_token *out, struct lk_oauth_error *err);
+		    struct lk_grant_result *out, struct lk_oauth_error *err);
+
+/* Releases a result, wiping the refresh token. */
+void lk_grant_result_release(struct lk_grant_result *r);
+
+/*
+ * The grants a person's consent or credentials stand behind (user_grants.c),
+ * called by lk_token_grant:
+ *  - authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.6): the code is
+ *    consumed atomically; it must be the client's, unexpired, for the same
+ *    redirect_uri as the authorization request (absent when it was absent),
+ *    with a verifier matching its challenge, and no verifier when it had no
+ *    challenge (RFC 9700 §2.1.1). A second redemption is invalid_grant and
+ *    revokes everything the first one issued.
+ *  - refresh_token (§6): rotated on every use; a rotated or revoked token
+ *    used again revokes its whole family; scope may narrow, never widen.
+ *  - password (§4.3): only for apps registered for it, with the login
+ *    page's throttling; runs Argon2id, so the endpoint calls it on the
+ *    slow-work pool.
+ * A refresh token comes with the code and password grants when the granted
+ * scope includes offline_access (which the app must be allowed).
+ */
+bool lk_grant_authorization_code(const struct lk_grant_env *env, const struct lk_request *req,
+				 struct lk_grant_result *out, struct lk_oauth_error *err);
+bool lk_grant_refresh_token(const struct lk_grant_env *env, const struct lk_request *req,
+			    struct lk_grant_result *out, struct lk_oauth_error *err);
+bool lk_grant_password(const struct lk_grant_env *env, const struct lk_request *req,
+		       struct lk_grant_result *out, struct lk_oauth_error *err);
 
 #endif

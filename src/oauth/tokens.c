@@ -117,6 +117,7 @@ static enum lk_err issue_opaque(const struct lk_token_env *env, const struct lk_
 		.expires_at = lifetime ? env->now + lifetime : 0,
 		/* DESIGN §1: each use of a sliding token moves its expiry to now + lifetime. */
 		.sliding_seconds = client->app.lifecycle == LK_LIFECYCLE_SLIDING ? lifetime : 0,
+		.grant_id = (char *)env->grant_id,
 	};
 	enum lk_err err;
 
@@ -160,6 +161,11 @@ enum lk_err lk_access_token_issue(const struct lk_token_env *env, const struct l
 		err = issue_jwt(env, client, subject, scope, lifetime, &t);
 	else
 		err = issue_opaque(env, client, subject, scope, lifetime, &t);
+	/* A JWT cannot be marked in place, so its id is filed under its grant. */
+	if (!err && t.jwt && env->grant_id)
+		err = env->store ? lk_store_grant_jti_add(env->store, env->grant_id, env->user_id,
+							  t.jti, env->now + lifetime)
+				 : LK_EINVAL;
 	if (err) {
 		lk_access_token_release(&t);
 		return err;

@@ -24,8 +24,17 @@
 struct lk_token_env {
 	const struct lk_config *cfg;
 	const struct lk_keyring *keyring;
-	struct lk_store *store; /* opaque tokens only */
+	struct lk_store *store; /* opaque tokens, and tokens of a user grant */
 	int64_t now;
+	/*
+	 * A token issued for a user's grant (authorization code, refresh,
+	 * password) carries the grant's id, so that revoking the grant (a code
+	 * replay, a refresh token reuse, the user disabled) reaches it: an
+	 * opaque token stores it, a JWT's jti is recorded under it in the store.
+	 * NULL for the client's own grants.
+	 */
+	const char *grant_id;
+	int64_t user_id; /* the user of grant_id */
 };
 
 #define LK_JTI_MAX 32

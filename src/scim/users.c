@@ -226,8 +226,8 @@ static enum lk_err store(const struct lk_scim_env *env, const struct lk_user *cu
 	snprintf(full, sizeof(full), "%s\\%s", cur->domain, cur->username);
 	lk_scim_registry_init(&r, env);
 	/*
-	 * active false disables the user here. The user's sessions and refresh
-	 * tokens must be revoked at this point too once they exist (DESIGN §5).
+	 * active false disables the user here; the registry then ends the
+	 * user's sessions and revokes their refresh tokens (DESIGN §5).
 	 */
 	err = lk_registry_user_update(&r, full, &b.in, NULL);
 	if (!err && b.password)

@@ -213,11 +213,129 @@ static const char v4_sql[] =
 	");\n"
 	"CREATE INDEX group_members_user ON group_members (user_id);\n";
 
+/*
+ * Version 5: what sign-in and the authorization code flow remember. Sessions,
+ * codes and refresh tokens are kept only as the SHA-256 of their value, like
+ * access tokens. Sessions, codes, refresh tokens and consents go with their
+ * user, and codes, refresh tokens, consents and pending requests with their
+ * application: nothing a deleted account held can be redeemed afterwards.
+ *
+ * A grant is what one authorization (a code, or a password grant) issues; its
+ * random id is codes.grant_id, the family of its refresh tokens, the grant_id
+ * of its opaque access tokens and the grant_id of the JWT ids in grant_jtis,
+ * so that revoking the grant (a replayed code, a reused refresh token) finds
+ * every token it issued by index. grant_jtis has no foreign key: its rows
+ * outlive a deleted user until the tokens they name expire, so that a late
+ * revocation still reaches them.
+ *
+ * used_at and rotated_at are 0 until a code is redeemed or a refresh token
+ * rotated; the store's conditional updates test them, which makes each single
+ * use atomic. login_throttle holds the failed sign-in counts by key. Each
+ * table has an index on the expiry that housekeeping deletes by, and on the
+ * user and application columns that revocations and cascades look up.
+ * access_tokens gains the grant_id of migration 3's tokens ('' for those
+ * issued without a grant, client credentials say) and an index on subject:
+ * ending a user's grants also finds their opaque tokens by subject, whose
+ * grant may have left no other trace.
+ */
+static const char v5_sql[] =
+	"CREATE TABLE sessions (\n"
+	"	hash BLOB NOT NULL PRIMARY KEY,\n"
+	"	sid TEXT NOT NULL,\n"
+	"	user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,\n"
+	"	amr TEXT NOT NULL DEFAULT '',\n"
+	"	auth_time INTEGER NOT NULL,\n"
+	"	last_seen INTEGER NOT NULL,\n"
+	"	expires_at INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX sessions_user ON sessions (user_id);\n"
+	"CREATE INDEX sessions_expiry ON sessions (expires_at);\n"
+	"CREATE TABLE auth_requests (\n"
+	"	id TEXT NOT NULL PRIMARY KEY,\n"
+	"	browser_hash BLOB NOT NULL,\n"
+	"	client_id TEXT NOT NULL REFERENCES apps (client_id) ON DELETE CASCADE,\n"
+	"	params TEXT NOT NULL,\n"
+	"	created_at INTEGER NOT NULL,\n"
+	"	expires_at INTEGER NOT NULL,\n"
+	"	consented INTEGER NOT NULL DEFAULT 0\n"
+	");\n"
+	"CREATE INDEX auth_requests_client ON auth_requests (client_id);\n"
+	"CREATE INDEX auth_requests_expiry ON auth_requests (expires_at);\n"
+	"CREATE TABLE codes (\n"
+	"	hash BLOB NOT NULL PRIMARY KEY,\n"
+	"	grant_id TEXT NOT NULL,\n"
+	"	client_id TEXT NOT NULL REFERENCES apps (client_id) ON DELETE CASCADE,\n"
+	"	redirect_uri TEXT NOT NULL DEFAULT '',\n"
+	"	user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,\n"
+	"	scope TEXT NOT NULL DEFAULT '',\n"
+	"	nonce TEXT NOT NULL DEFAULT '',\n"
+	"	code_challenge TEXT NOT NULL DEFAULT '',\n"
+	"	sid TEXT NOT NULL DEFAULT '',\n"
+	"	amr TEXT NOT NULL DEFAULT '',\n"
+	"	auth_time INTEGER NOT NULL,\n"
+	"	created_at INTEGER NOT NULL,\n"
+	"	expires_at INTEGER NOT NULL,\n"
+	"	used_at INTEGER NOT NULL DEFAULT 0\n"
+	");\n"
+	"CREATE INDEX codes_grant ON codes (grant_id);\n"
+	"CREATE INDEX codes_user ON codes (user_id);\n"
+	"CREATE INDEX codes_client ON codes (client_id);\n"
+	"CREATE INDEX codes_expiry ON codes (expires_at);\n"
+	"CREATE TABLE refresh_tokens (\n"
+	"	hash BLOB NOT NULL PRIMARY KEY,\n"
+	"	family TEXT NOT NULL,\n"
+	"	client_id TEXT NOT NULL REFERENCES apps (client_id) ON DELETE CASCADE,\n"
+	"	user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,\n"
+	"	scope TEXT NOT NULL DEFAULT '',\n"
+	"	sid TEXT NOT NULL DEFAULT '',\n"
+	"	amr TEXT NOT NULL DEFAULT '',\n"
+	"	auth_time INTEGER NOT NULL,\n"
+	"	issued_at INTEGER NOT NULL,\n"
+	"	expires_at INTEGER NOT NULL,\n"
+	"	rotated_at INTEGER NOT NULL DEFAULT 0,\n"
+	"	revoked INTEGER NOT NULL DEFAULT 0\n"
+	");\n"
+	"CREATE INDEX refresh_tokens_family ON refresh_tokens (family);\n"
+	"CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id);\n"
+	"CREATE INDEX refresh_tokens_client ON refresh_tokens (client_id);\n"
+	"CREATE INDEX refresh_tokens_expiry ON refresh_tokens (expires_at);\n"
+	"CREATE TABLE grant_jtis (\n"
+	"	grant_id TEXT NOT NULL,\n"
+	"	jti TEXT NOT NULL,\n"
+	"	user_id INTEGER NOT NULL,\n"
+	"	expires_at INTEGER NOT NULL,\n"
+	"	PRIMARY KEY (grant_id, jti)\n"
+	");\n"
+	"CREATE INDEX grant_jtis_user ON grant_jtis (user_id);\n"
+	"CREATE INDEX grant_jtis_expiry ON grant_jtis (expires_at);\n"
+	"CREATE TABLE consents (\n"
+	"	user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,\n"
+	"	client_id TEXT NOT NULL REFERENCES apps (client_id) ON DELETE CASCADE,\n"
+	"	scope TEXT NOT NULL DEFAULT '',\n"
+	"	updated_at INTEGER NOT NULL,\n"
+	"	PRIMARY KEY (user_id, client_id)\n"
+	");\n"
+	"CREATE INDEX consents_client ON consents (client_id);\n"
+	"CREATE TABLE login_throttle (\n"
+	"	key TEXT NOT NULL PRIMARY KEY,\n"
+	"	failures INTEGER NOT NULL,\n"
+	"	window_start INTEGER NOT NULL,\n"
+	"	locked_until INTEGER NOT NULL DEFAULT 0,\n"
+	"	lock_seconds INTEGER NOT NULL DEFAULT 0,\n"
+	"	expires_at INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX login_throttle_expiry ON login_throttle (expires_at);\n"
+	"ALTER TABLE access_tokens ADD COLUMN grant_id TEXT NOT NULL DEFAULT '';\n"
+	"CREATE INDEX access_tokens_grant ON access_tokens (grant_id);\n"
+	"CREATE INDEX access_tokens_subject ON access_tokens (subject);\n";
+
 const struct lk_migration lk_sqlite_migrations[] = {
 	{1, "change counter and signing keys", v1_sql},
 	{2, "applications, secrets, users, scopes and audit log", v2_sql},
 	{3, "access tokens, revoked and consumed JWT ids, registration tokens", v3_sql},
 	{4, "SCIM external ids, groups and their members", v4_sql},
+	{5, "sign-in: sessions, pending requests, codes, refresh tokens, consents, throttling",
+	 v5_sql},
 };
 
 const size_t lk_sqlite_migration_count =

@@ -6,9 +6,9 @@
  * a read transaction open or a pointer to the caller's memory.
  *
  * This file holds the connection, migrations, transactions and signing keys,
- * and the helpers that sqlite_apps.c, sqlite_users.c, sqlite_tokens.c and
- * sqlite_groups.c share with it through sqlite_int.h, which also holds the
- * statement table.
+ * and the helpers that sqlite_apps.c, sqlite_users.c, sqlite_tokens.c,
+ * sqlite_groups.c and sqlite_signin.c share with it through sqlite_int.h,
+ * which also holds the statement table.
  */
 #include "store/sqlite_int.h"
 
@@ -430,6 +430,92 @@ enum lk_err lk_sqlite_bound(struct sqlite_store *s, enum stmt_id id, sqlite3_stm
 	return lk_sqlite_fail(s, rc, stmt_name[id]);
 }
 
+int lk_sqlite_bind_hash(sqlite3_stmt *st, int i, const uint8_t hash[LK_SHA256_LEN])
+{
+	return sqlite3_bind_blob(st, i, hash, LK_SHA256_LEN, SQLITE_STATIC);
+}
+
+enum lk_err lk_sqlite_column_hash(sqlite3_stmt *st, int col, uint8_t out[LK_SHA256_LEN])
+{
+	const void *p;
+
+	/* The type first: it is undefined once the value has been converted. */
+	if (sqlite3_column_type(st, col) != SQLITE_BLOB ||
+	    sqlite3_column_bytes(st, col) != LK_SHA256_LEN)
+		return lk_sqlite_bad_value(st, col);
+	p = sqlite3_column_blob(st, col);
+	if (!p)
+		return LK_ENOMEM;
+	memcpy(out, p, LK_SHA256_LEN);
+	return LK_OK;
+}
+
+enum lk_err lk_sqlite_change_by_hash(struct sqlite_store *s, enum stmt_id id,
+				     const uint8_t hash[LK_SHA256_LEN], const int64_t *t,
+				     int *changed)
+{
+	sqlite3_stmt *st = NULL;
+	enum lk_err err = lk_sqlite_stmt(s, id, &st);
+	int rc;
+
+	if (err)
+		return err;
+	rc = lk_sqlite_bind_hash(st, 1, hash);
+	if (rc == SQLITE_OK && t)
+		rc = sqlite3_bind_int64(st, 2, *t);
+	err = lk_sqlite_bound(s, id, st, rc);
+	if (!err)
+		err = lk_sqlite_step_done(s, id, st);
+	if (!err && changed)
+		*changed = sqlite3_changes(s->db);
+	return err;
+}
+
+enum lk_err lk_sqlite_delete_by_time(struct sqlite_store *s, enum stmt_id id, int64_t now,
+				     int *deleted)
+{
+	sqlite3_stmt *st = NULL;
+	enum lk_err err = lk_sqlite_stmt(s, id, &st);
+
+	if (!err)
+		err = lk_sqlite_bound(s, id, st, sqlite3_bind_int64(st, 1, now));
+	if (!err)
+		err = lk_sqlite_step_done(s, id, st);
+	if (!err)
+		*deleted += sqlite3_changes(s->db);
+	return err;
+}
+
+/*
+ * Outside a transaction the savepoint starts a deferred one: the first
+ * statement that writes takes the write lock together with its snapshot, so
+ * the units that write first wait in the busy handler like any single
+ * statement, with no snapshot to lose.
+ */
+enum lk_err lk_sqlite_unit_begin(struct sqlite_store *s, bool *outer)
+{
+	*outer = sqlite3_get_autocommit(s->db) != 0;
+	return run(s, ST_SAVEPOINT);
+}
+
+enum lk_err lk_sqlite_unit_end(struct sqlite_store *s, bool outer, enum lk_err err)
+{
+	if (!err)
+		err = run(s, ST_RELEASE);
+	if (!err)
+		return LK_OK;
+	/* Some errors (a full disk, an I/O error) roll everything back already. */
+	if (sqlite3_get_autocommit(s->db))
+		return err;
+	if (outer) {
+		run(s, ST_ROLLBACK);
+	} else {
+		run(s, ST_ROLLBACK_TO);
+		run(s, ST_RELEASE);
+	}
+	return err;
+}
+
 /* Fills a key record from the current row of ST_KEY_LIST; empty on error. */
 static enum lk_err read_key(sqlite3_stmt *st, void *rec)
 {
@@ -660,6 +746,28 @@ static const struct lk_store_ops sqlite_ops = {
 	.group_update = lk_sqlite_group_update,
 	.group_delete = lk_sqlite_group_delete,
 	.user_groups = lk_sqlite_user_groups,
+	.session_insert = lk_sqlite_session_insert,
+	.session_get = lk_sqlite_session_get,
+	.session_touch = lk_sqlite_session_touch,
+	.session_delete = lk_sqlite_session_delete,
+	.auth_request_insert = lk_sqlite_auth_request_insert,
+	.auth_request_get = lk_sqlite_auth_request_get,
+	.auth_request_set_consented = lk_sqlite_auth_request_set_consented,
+	.auth_request_delete = lk_sqlite_auth_request_delete,
+	.code_insert = lk_sqlite_code_insert,
+	.code_consume = lk_sqlite_code_consume,
+	.refresh_insert = lk_sqlite_refresh_insert,
+	.refresh_get = lk_sqlite_refresh_get,
+	.refresh_consume = lk_sqlite_refresh_consume,
+	.grant_jti_add = lk_sqlite_grant_jti_add,
+	.grant_revoke = lk_sqlite_grant_revoke,
+	.user_revoke_grants = lk_sqlite_user_revoke_grants,
+	.consent_get = lk_sqlite_consent_get,
+	.consent_set = lk_sqlite_consent_set,
+	.throttle_get = lk_sqlite_throttle_get,
+	.throttle_put = lk_sqlite_throttle_put,
+	.throttle_delete = lk_sqlite_throttle_delete,
+	.signin_delete_expired = lk_sqlite_signin_delete_expired,
 };
 
 /*

@@ -4,7 +4,9 @@
  * sqlite_apps.c the applications and their secrets; sqlite_users.c the users,
  * scopes and audit log; sqlite_tokens.c the access tokens, revoked and
  * consumed JWT ids and registration tokens; sqlite_groups.c the groups and
- * their members. This header holds the one statement table they share.
+ * their members; sqlite_signin.c the sessions, pending authorization
+ * requests, codes, refresh tokens, consents and throttle records of sign-in.
+ * This header holds the one statement table they share.
  */
 #ifndef LK_STORE_SQLITE_INT_H
 #define LK_STORE_SQLITE_INT_H
@@ -64,7 +66,38 @@
 /* The columns of access_tokens: column i is parameter ?(i+1) of ST_TOKEN_INSERT. */
 #define TOKEN_COLUMNS                                                                              \
 	"hash, jti, client_id, subject, scope, audience, issued_at, expires_at, "                  \
-	"sliding_seconds, revoked"
+	"sliding_seconds, revoked, grant_id"
+
+/*
+ * The columns of the sign-in tables (migration 5): column i is parameter
+ * ?(i+1) of the table's insert. The login_throttle columns follow its key,
+ * which is ?1, so that column i is parameter ?(i+2) of ST_THROTTLE_PUT.
+ */
+#define SESSION_COLUMNS "hash, sid, user_id, amr, auth_time, last_seen, expires_at"
+#define AUTH_REQUEST_COLUMNS                                                                       \
+	"id, browser_hash, client_id, params, created_at, expires_at, consented"
+#define CODE_COLUMNS                                                                               \
+	"hash, grant_id, client_id, redirect_uri, user_id, scope, nonce, code_challenge, sid, "    \
+	"amr, auth_time, created_at, expires_at, used_at"
+#define REFRESH_COLUMNS                                                                            \
+	"hash, family, client_id, user_id, scope, sid, amr, auth_time, issued_at, expires_at, "    \
+	"rotated_at, revoked"
+#define THROTTLE_COLUMNS "failures, window_start, locked_until, lock_seconds, expires_at"
+
+/*
+ * How long a code is kept past its expiry, in seconds: a replay that late is
+ * still recognised as one, and still revokes what the code issued (RFC 6749
+ * §4.1.2), instead of looking like an unknown code.
+ */
+#define CODE_KEEP_SECONDS "3600"
+
+/*
+ * A JWT id revoked with its grant is remembered until the latest expiry it
+ * was issued with; one already expired needs no remembering. A second
+ * revocation keeps the later expiry, as ST_JTI_REVOKE does.
+ */
+#define JTI_KEEP_LATER                                                                             \
+	" ON CONFLICT (jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)"
 
 /*
  * Every statement the backend runs, by name. BEGIN IMMEDIATE takes the write
@@ -146,7 +179,7 @@
 	X(ST_AUDIT_LIST, "SELECT id, at, actor, action, object_type, object_id, detail "           \
 			 "FROM audit ORDER BY id DESC LIMIT ?1")                                   \
 	X(ST_TOKEN_INSERT, "INSERT INTO access_tokens (" TOKEN_COLUMNS ") "                        \
-			   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")                     \
+			   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")                \
 	X(ST_TOKEN_GET, "SELECT " TOKEN_COLUMNS " FROM access_tokens WHERE hash = ?1")             \
 	X(ST_TOKEN_REVOKE, "UPDATE access_tokens SET revoked = 1 WHERE hash = ?1")                 \
 	X(ST_TOKEN_EXTEND, "UPDATE access_tokens SET expires_at = ?2 WHERE hash = ?1 "             \
@@ -185,7 +218,84 @@
 			       "VALUES (?1, ?2)")                                                  \
 	X(ST_USER_GROUPS,                                                                          \
 	  "SELECT " GROUP_COLUMNS " FROM groups g "                                                \
-	  "JOIN group_members m ON m.group_id = g.id WHERE m.user_id = ?1" GROUP_ORDER)
+	  "JOIN group_members m ON m.group_id = g.id WHERE m.user_id = ?1" GROUP_ORDER)            \
+	SIGNIN_STMTS(X)
+
+/*
+ * The statements of sqlite_signin.c. The revocations take the grant id or
+ * the user id as ?1 and, when they write a time, now as ?2. A user's opaque
+ * access tokens are those of a grant of theirs: one named by their refresh
+ * tokens, codes or JWT ids, or one issued to their subject (the user id in
+ * decimal) under any grant, which also finds a grant whose other traces are
+ * gone. Client-credentials tokens have no grant and are left alone.
+ */
+#define SIGNIN_STMTS(X)                                                                            \
+	X(ST_SESSION_INSERT, "INSERT INTO sessions (" SESSION_COLUMNS ") "                         \
+			     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")                                \
+	X(ST_SESSION_GET, "SELECT " SESSION_COLUMNS " FROM sessions WHERE hash = ?1")              \
+	X(ST_SESSION_TOUCH, "UPDATE sessions SET last_seen = ?2 "                                  \
+			    "WHERE hash = ?1 AND last_seen < ?2")                                  \
+	X(ST_SESSION_DELETE, "DELETE FROM sessions WHERE hash = ?1")                               \
+	X(ST_SESSION_DELETE_EXPIRED, "DELETE FROM sessions WHERE expires_at <= ?1")                \
+	X(ST_AUTH_REQUEST_INSERT, "INSERT INTO auth_requests (" AUTH_REQUEST_COLUMNS ") "          \
+				  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")                           \
+	X(ST_AUTH_REQUEST_GET, "SELECT " AUTH_REQUEST_COLUMNS " FROM auth_requests "               \
+			       "WHERE id = ?1")                                                    \
+	X(ST_AUTH_REQUEST_CONSENT, "UPDATE auth_requests SET consented = 1 WHERE id = ?1")         \
+	X(ST_AUTH_REQUEST_DELETE, "DELETE FROM auth_requests WHERE id = ?1")                       \
+	X(ST_AUTH_REQUEST_DELETE_EXPIRED, "DELETE FROM auth_requests WHERE expires_at <= ?1")      \
+	X(ST_CODE_INSERT, "INSERT INTO codes (" CODE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, "  \
+			  "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")                                  \
+	X(ST_CODE_GET, "SELECT " CODE_COLUMNS " FROM codes WHERE hash = ?1")                       \
+	X(ST_CODE_USE, "UPDATE codes SET used_at = ?2 WHERE hash = ?1 AND used_at = 0")            \
+	X(ST_CODE_DELETE_EXPIRED, "DELETE FROM codes "                                             \
+				  "WHERE expires_at <= ?1 - " CODE_KEEP_SECONDS)                   \
+	X(ST_REFRESH_INSERT, "INSERT INTO refresh_tokens (" REFRESH_COLUMNS ") VALUES (?1, ?2, "   \
+			     "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")                         \
+	X(ST_REFRESH_GET, "SELECT " REFRESH_COLUMNS " FROM refresh_tokens WHERE hash = ?1")        \
+	X(ST_REFRESH_ROTATE, "UPDATE refresh_tokens SET rotated_at = ?2 "                          \
+			     "WHERE hash = ?1 AND rotated_at = 0 AND revoked = 0")                 \
+	X(ST_REFRESH_DELETE_EXPIRED, "DELETE FROM refresh_tokens WHERE expires_at <= ?1")          \
+	X(ST_GRANT_JTI_ADD, "INSERT INTO grant_jtis (grant_id, jti, user_id, expires_at) "         \
+			    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (grant_id, jti) DO UPDATE "       \
+			    "SET expires_at = max(expires_at, excluded.expires_at)")               \
+	X(ST_GRANT_JTI_DELETE_EXPIRED, "DELETE FROM grant_jtis WHERE expires_at <= ?1")            \
+	X(ST_GRANT_REVOKE_REFRESH, "UPDATE refresh_tokens SET revoked = 1 "                        \
+				   "WHERE family = ?1 AND revoked = 0")                            \
+	X(ST_GRANT_REVOKE_TOKENS, "UPDATE access_tokens SET revoked = 1 "                          \
+				  "WHERE grant_id = ?1 AND revoked = 0")                           \
+	X(ST_GRANT_REVOKE_JTIS, "INSERT INTO revoked_jtis (jti, expires_at) "                      \
+				"SELECT jti, expires_at FROM grant_jtis "                          \
+				"WHERE grant_id = ?1 AND expires_at > ?2" JTI_KEEP_LATER)          \
+	X(ST_GRANT_USE_CODES, "UPDATE codes SET used_at = ?2 WHERE grant_id = ?1 AND used_at = 0") \
+	X(ST_USER_END_SESSIONS, "DELETE FROM sessions WHERE user_id = ?1")                         \
+	X(ST_USER_USE_CODES, "UPDATE codes SET used_at = ?2 WHERE user_id = ?1 AND used_at = 0")   \
+	X(ST_USER_REVOKE_TOKENS,                                                                   \
+	  "UPDATE access_tokens SET revoked = 1 WHERE revoked = 0 AND grant_id <> '' "             \
+	  "AND (subject = CAST(?1 AS TEXT) OR grant_id IN ("                                       \
+	  "SELECT family FROM refresh_tokens WHERE user_id = ?1 "                                  \
+	  "UNION SELECT grant_id FROM codes WHERE user_id = ?1 "                                   \
+	  "UNION SELECT grant_id FROM grant_jtis WHERE user_id = ?1))")                            \
+	X(ST_USER_REVOKE_REFRESH, "UPDATE refresh_tokens SET revoked = 1 "                         \
+				  "WHERE user_id = ?1 AND revoked = 0")                            \
+	X(ST_USER_REVOKE_JTIS,                                                                     \
+	  "INSERT INTO revoked_jtis (jti, expires_at) "                                            \
+	  "SELECT jti, max(expires_at) FROM grant_jtis "                                           \
+	  "WHERE user_id = ?1 AND expires_at > ?2 GROUP BY jti" JTI_KEEP_LATER)                    \
+	X(ST_CONSENT_GET, "SELECT scope FROM consents WHERE user_id = ?1 AND client_id = ?2")      \
+	X(ST_CONSENT_SET, "INSERT INTO consents (user_id, client_id, scope, updated_at) "          \
+			  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (user_id, client_id) DO UPDATE "    \
+			  "SET scope = excluded.scope, updated_at = excluded.updated_at")          \
+	X(ST_THROTTLE_GET, "SELECT " THROTTLE_COLUMNS " FROM login_throttle WHERE key = ?1")       \
+	X(ST_THROTTLE_PUT, "INSERT INTO login_throttle (key, " THROTTLE_COLUMNS ") "               \
+			   "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO UPDATE "          \
+			   "SET failures = excluded.failures, "                                    \
+			   "window_start = excluded.window_start, "                                \
+			   "locked_until = excluded.locked_until, "                                \
+			   "lock_seconds = excluded.lock_seconds, "                                \
+			   "expires_at = excluded.expires_at")                                     \
+	X(ST_THROTTLE_DELETE, "DELETE FROM login_throttle WHERE key = ?1")                         \
+	X(ST_THROTTLE_DELETE_EXPIRED, "DELETE FROM login_throttle WHERE expires_at <= ?1")
 
 /* clang-format off */
 enum stmt_id {
@@ -251,6 +361,44 @@ int lk_sqlite_bind_text(sqlite3_stmt *st, int i, const char *v);
  * call, is SQLITE_OK; otherwise readies st again and maps rc to an error.
  */
 enum lk_err lk_sqlite_bound(struct sqlite_store *s, enum stmt_id id, sqlite3_stmt *st, int rc);
+
+/*
+ * Binds a SHA-256 to parameter i with SQLITE_STATIC, like every other value:
+ * SQLite reads the caller's array until the bindings are cleared. Returns
+ * SQLite's code.
+ */
+int lk_sqlite_bind_hash(sqlite3_stmt *st, int i, const uint8_t hash[LK_SHA256_LEN]);
+
+/* Copies a SHA-256 column into out; LK_ESTORE when it is not 32 bytes of blob. */
+enum lk_err lk_sqlite_column_hash(sqlite3_stmt *st, int col, uint8_t out[LK_SHA256_LEN]);
+
+/*
+ * Runs the statement id, which takes one hash (?1), and perhaps a time (?2,
+ * when t is not NULL), and returns no rows. *changed (may be NULL) receives
+ * the rows it changed.
+ */
+enum lk_err lk_sqlite_change_by_hash(struct sqlite_store *s, enum stmt_id id,
+				     const uint8_t hash[LK_SHA256_LEN], const int64_t *t,
+				     int *changed);
+
+/*
+ * Runs the statement id, which deletes by one time (?1), and adds the rows it
+ * deleted to *deleted.
+ */
+enum lk_err lk_sqlite_delete_by_time(struct sqlite_store *s, enum stmt_id id, int64_t now,
+				     int *deleted);
+
+/*
+ * One call that runs several statements as a unit: lk_sqlite_unit_begin opens
+ * a savepoint, which is a transaction of its own when the caller has none
+ * (*outer is then true) and nests inside the caller's transaction otherwise,
+ * where a second BEGIN would fail. lk_sqlite_unit_end closes it after the
+ * statements ended with err: keeps their work on success (committing when
+ * outer), else undoes it and leaves the caller's transaction, if any, open
+ * for the caller to end. It returns err, or the error of the release.
+ */
+enum lk_err lk_sqlite_unit_begin(struct sqlite_store *s, bool *outer);
+enum lk_err lk_sqlite_unit_end(struct sqlite_store *s, bool outer, enum lk_err err);
 
 /* How to read one kind of record from the rows of a statement. */
 struct lk_sqlite_rows {
@@ -335,5 +483,41 @@ enum lk_err lk_sqlite_group_update(struct lk_store *s, const struct lk_group *g)
 enum lk_err lk_sqlite_group_delete(struct lk_store *s, int64_t id);
 enum lk_err lk_sqlite_user_groups(struct lk_store *s, int64_t user_id, struct lk_group **out,
 				  size_t *n);
+
+/* The sign-in operations of the ops table (sqlite_signin.c). */
+enum lk_err lk_sqlite_session_insert(struct lk_store *s, const struct lk_session_record *r);
+enum lk_err lk_sqlite_session_get(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				  struct lk_session_record *out);
+enum lk_err lk_sqlite_session_touch(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				    int64_t last_seen);
+enum lk_err lk_sqlite_session_delete(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN]);
+enum lk_err lk_sqlite_auth_request_insert(struct lk_store *s,
+					  const struct lk_auth_request_record *r);
+enum lk_err lk_sqlite_auth_request_get(struct lk_store *s, const char *id,
+				       struct lk_auth_request_record *out);
+enum lk_err lk_sqlite_auth_request_set_consented(struct lk_store *s, const char *id);
+enum lk_err lk_sqlite_auth_request_delete(struct lk_store *s, const char *id);
+enum lk_err lk_sqlite_code_insert(struct lk_store *s, const struct lk_code_record *r);
+enum lk_err lk_sqlite_code_consume(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				   int64_t now, struct lk_code_record *out);
+enum lk_err lk_sqlite_refresh_insert(struct lk_store *s, const struct lk_refresh_record *r);
+enum lk_err lk_sqlite_refresh_get(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				  struct lk_refresh_record *out);
+enum lk_err lk_sqlite_refresh_consume(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				      int64_t now, struct lk_refresh_record *out);
+enum lk_err lk_sqlite_grant_jti_add(struct lk_store *s, const char *grant_id, int64_t user_id,
+				    const char *jti, int64_t expires_at);
+enum lk_err lk_sqlite_grant_revoke(struct lk_store *s, const char *grant_id, int64_t now);
+enum lk_err lk_sqlite_user_revoke_grants(struct lk_store *s, int64_t user_id, int64_t now);
+enum lk_err lk_sqlite_consent_get(struct lk_store *s, int64_t user_id, const char *client_id,
+				  char **scope);
+enum lk_err lk_sqlite_consent_set(struct lk_store *s, int64_t user_id, const char *client_id,
+				  const char *scope, int64_t now);
+enum lk_err lk_sqlite_throttle_get(struct lk_store *s, const char *key,
+				   struct lk_throttle_record *out);
+enum lk_err lk_sqlite_throttle_put(struct lk_store *s, const char *key,
+				   const struct lk_throttle_record *r);
+enum lk_err lk_sqlite_throttle_delete(struct lk_store *s, const char *key);
+enum lk_err lk_sqlite_signin_delete_expired(struct lk_store *s, int64_t now, int *deleted);
 
 #endif

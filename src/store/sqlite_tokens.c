@@ -24,60 +24,12 @@ enum token_col {
 	T_EXPIRES_AT,
 	T_SLIDING,
 	T_REVOKED,
+	T_GRANT_ID,
 };
-
-/*
- * Binds a SHA-256 to parameter i with SQLITE_STATIC, like every other value:
- * SQLite reads the caller's array until the bindings are cleared.
- */
-static int bind_hash(sqlite3_stmt *st, int i, const uint8_t hash[LK_SHA256_LEN])
-{
-	return sqlite3_bind_blob(st, i, hash, LK_SHA256_LEN, SQLITE_STATIC);
-}
-
-/* Copies a SHA-256 column into out; LK_ESTORE when it is not 32 bytes of blob. */
-static enum lk_err column_hash(sqlite3_stmt *st, int col, uint8_t out[LK_SHA256_LEN])
-{
-	const void *p;
-
-	/* The type first: it is undefined once the value has been converted. */
-	if (sqlite3_column_type(st, col) != SQLITE_BLOB ||
-	    sqlite3_column_bytes(st, col) != LK_SHA256_LEN)
-		return lk_sqlite_bad_value(st, col);
-	p = sqlite3_column_blob(st, col);
-	if (!p)
-		return LK_ENOMEM;
-	memcpy(out, p, LK_SHA256_LEN);
-	return LK_OK;
-}
-
-/*
- * Runs a statement that takes one hash (?1), and perhaps a time (?2), and
- * returns no rows. *changed (may be NULL) receives the rows it changed.
- */
-static enum lk_err change_by_hash(struct sqlite_store *s, enum stmt_id id,
-				  const uint8_t hash[LK_SHA256_LEN], const int64_t *t, int *changed)
-{
-	sqlite3_stmt *st = NULL;
-	enum lk_err err = lk_sqlite_stmt(s, id, &st);
-	int rc;
-
-	if (err)
-		return err;
-	rc = bind_hash(st, 1, hash);
-	if (rc == SQLITE_OK && t)
-		rc = sqlite3_bind_int64(st, 2, *t);
-	err = lk_sqlite_bound(s, id, st, rc);
-	if (!err)
-		err = lk_sqlite_step_done(s, id, st);
-	if (!err && changed)
-		*changed = sqlite3_changes(s->db);
-	return err;
-}
 
 static int bind_token(sqlite3_stmt *st, const struct lk_token_record *t)
 {
-	int rc = bind_hash(st, T_HASH + 1, t->hash);
+	int rc = lk_sqlite_bind_hash(st, T_HASH + 1, t->hash);
 
 	if (rc == SQLITE_OK)
 		rc = lk_sqlite_bind_text(st, T_JTI + 1, t->jti);
@@ -97,6 +49,8 @@ static int bind_token(sqlite3_stmt *st, const struct lk_token_record *t)
 		rc = sqlite3_bind_int64(st, T_SLIDING + 1, t->sliding_seconds);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int(st, T_REVOKED + 1, t->revoked ? 1 : 0);
+	if (rc == SQLITE_OK)
+		rc = lk_sqlite_bind_text(st, T_GRANT_ID + 1, t->grant_id);
 	return rc;
 }
 
@@ -120,7 +74,7 @@ enum lk_err lk_sqlite_token_insert(struct lk_store *base, const struct lk_token_
 static enum lk_err read_token(sqlite3_stmt *st, void *rec)
 {
 	struct lk_token_record *t = rec;
-	enum lk_err err = column_hash(st, T_HASH, t->hash);
+	enum lk_err err = lk_sqlite_column_hash(st, T_HASH, t->hash);
 
 	if (!err)
 		err = lk_sqlite_column_text(st, T_JTI, &t->jti);
@@ -132,6 +86,8 @@ static enum lk_err read_token(sqlite3_stmt *st, void *rec)
 		err = lk_sqlite_column_text(st, T_SCOPE, &t->scope);
 	if (!err)
 		err = lk_sqlite_column_text(st, T_AUDIENCE, &t->audience);
+	if (!err)
+		err = lk_sqlite_column_text(st, T_GRANT_ID, &t->grant_id);
 	if (err) {
 		lk_token_record_release(t);
 		return err;
@@ -152,7 +108,7 @@ enum lk_err lk_sqlite_token_get(struct lk_store *base, const uint8_t hash[LK_SHA
 	enum lk_err err = lk_sqlite_stmt(s, ST_TOKEN_GET, &st);
 
 	if (!err)
-		err = lk_sqlite_bound(s, ST_TOKEN_GET, st, bind_hash(st, 1, hash));
+		err = lk_sqlite_bound(s, ST_TOKEN_GET, st, lk_sqlite_bind_hash(st, 1, hash));
 	if (!err)
 		err = lk_sqlite_read_one(s, ST_TOKEN_GET, st, read_token, &t);
 	if (!err)
@@ -164,7 +120,8 @@ enum lk_err lk_sqlite_token_get(struct lk_store *base, const uint8_t hash[LK_SHA
 enum lk_err lk_sqlite_token_revoke(struct lk_store *base, const uint8_t hash[LK_SHA256_LEN])
 {
 	int changed = 0;
-	enum lk_err err = change_by_hash(conn(base), ST_TOKEN_REVOKE, hash, NULL, &changed);
+	enum lk_err err =
+		lk_sqlite_change_by_hash(conn(base), ST_TOKEN_REVOKE, hash, NULL, &changed);
 
 	if (!err && changed == 0)
 		err = LK_ENOTFOUND;
@@ -179,23 +136,7 @@ enum lk_err lk_sqlite_token_revoke(struct lk_store *base, const uint8_t hash[LK_
 enum lk_err lk_sqlite_token_extend(struct lk_store *base, const uint8_t hash[LK_SHA256_LEN],
 				   int64_t expires_at)
 {
-	return change_by_hash(conn(base), ST_TOKEN_EXTEND, hash, &expires_at, NULL);
-}
-
-/* Runs a statement that deletes by one time (?1) and adds the rows it deleted to *deleted. */
-static enum lk_err delete_by_time(struct sqlite_store *s, enum stmt_id id, int64_t now,
-				  int *deleted)
-{
-	sqlite3_stmt *st = NULL;
-	enum lk_err err = lk_sqlite_stmt(s, id, &st);
-
-	if (!err)
-		err = lk_sqlite_bound(s, id, st, sqlite3_bind_int64(st, 1, now));
-	if (!err)
-		err = lk_sqlite_step_done(s, id, st);
-	if (!err)
-		*deleted += sqlite3_changes(s->db);
-	return err;
+	return lk_sqlite_change_by_hash(conn(base), ST_TOKEN_EXTEND, hash, &expires_at, NULL);
 }
 
 /*
@@ -206,12 +147,12 @@ enum lk_err lk_sqlite_tokens_delete_expired(struct lk_store *base, int64_t now, 
 {
 	struct sqlite_store *s = conn(base);
 	int n = 0;
-	enum lk_err err = delete_by_time(s, ST_TOKEN_DELETE_EXPIRED, now, &n);
+	enum lk_err err = lk_sqlite_delete_by_time(s, ST_TOKEN_DELETE_EXPIRED, now, &n);
 
 	if (!err)
-		err = delete_by_time(s, ST_JTI_DELETE_EXPIRED, now, &n);
+		err = lk_sqlite_delete_by_time(s, ST_JTI_DELETE_EXPIRED, now, &n);
 	if (!err)
-		err = delete_by_time(s, ST_ASSERTION_DELETE_EXPIRED, now, &n);
+		err = lk_sqlite_delete_by_time(s, ST_ASSERTION_DELETE_EXPIRED, now, &n);
 	if (!err)
 		*deleted = n;
 	return err;
@@ -296,7 +237,7 @@ enum lk_err lk_sqlite_registration_token_set(struct lk_store *base, const char *
 		return err;
 	rc = lk_sqlite_bind_text(st, 1, client_id);
 	if (rc == SQLITE_OK)
-		rc = bind_hash(st, 2, hash);
+		rc = lk_sqlite_bind_hash(st, 2, hash);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 3, lk_now());
 	err = lk_sqlite_bound(s, ST_REG_TOKEN_SET, st, rc);
@@ -310,7 +251,7 @@ enum lk_err lk_sqlite_registration_token_set(struct lk_store *base, const char *
 
 static enum lk_err read_reg_hash(sqlite3_stmt *st, void *rec)
 {
-	return column_hash(st, 0, rec);
+	return lk_sqlite_column_hash(st, 0, rec);
 }
 
 enum lk_err lk_sqlite_registration_token_get(struct lk_store *base, const char *client_id,

@@ -653,6 +653,7 @@ void lk_token_record_release(struct lk_token_record *t)
 	free(t->subject);
 	free(t->scope);
 	free(t->audience);
+	free(t->grant_id);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -672,6 +673,8 @@ static enum lk_err check_token(const struct lk_token_record *t)
 		err = check_opt(t->scope, LK_TOKEN_SCOPE_MAX);
 	if (!err)
 		err = check_opt(t->audience, LK_TOKEN_STR_MAX);
+	if (!err)
+		err = check_opt(t->grant_id, LK_TOKEN_STR_MAX);
 	if (err)
 		return err;
 	if (t->issued_at < 0 || t->expires_at < 0 || t->sliding_seconds < 0)
@@ -782,5 +785,363 @@ enum lk_err lk_store_registration_token_get(struct lk_store *s, const char *clie
 		err = s->ops->registration_token_get(s, client_id, got);
 	if (!err)
 		memcpy(hash, got, LK_SHA256_LEN);
+	return err;
+}
+
+/* ---- Sign-in ---- */
+
+void lk_session_record_release(struct lk_session_record *r)
+{
+	if (!r)
+		return;
+	free(r->sid);
+	free(r->amr);
+	memset(r, 0, sizeof(*r));
+}
+
+void lk_auth_request_record_release(struct lk_auth_request_record *r)
+{
+	if (!r)
+		return;
+	free(r->id);
+	free(r->client_id);
+	free(r->params);
+	memset(r, 0, sizeof(*r));
+}
+
+void lk_code_record_release(struct lk_code_record *r)
+{
+	if (!r)
+		return;
+	free(r->grant_id);
+	free(r->client_id);
+	free(r->redirect_uri);
+	free(r->scope);
+	free(r->nonce);
+	free(r->code_challenge);
+	free(r->sid);
+	free(r->amr);
+	memset(r, 0, sizeof(*r));
+}
+
+void lk_refresh_record_release(struct lk_refresh_record *r)
+{
+	if (!r)
+		return;
+	free(r->family);
+	free(r->client_id);
+	free(r->scope);
+	free(r->sid);
+	free(r->amr);
+	memset(r, 0, sizeof(*r));
+}
+
+/*
+ * A time that doubles as a mark, such as the used_at of a code or the
+ * rotated_at of a refresh token, must be > 0: 0 means "not yet", so a use at
+ * time 0 would leave the code or token usable again.
+ */
+static bool is_mark(int64_t t)
+{
+	return t > 0;
+}
+
+static enum lk_err check_session(const struct lk_session_record *r)
+{
+	enum lk_err err;
+
+	if (!r || r->user_id <= 0)
+		return LK_EINVAL;
+	err = check_str(r->sid, LK_SIGNIN_STR_MAX);
+	if (!err)
+		err = check_opt(r->amr, LK_SIGNIN_STR_MAX);
+	if (err)
+		return err;
+	if (r->auth_time < 0 || r->last_seen < 0 || r->expires_at <= 0)
+		return LK_EINVAL;
+	return LK_OK;
+}
+
+enum lk_err lk_store_session_insert(struct lk_store *s, const struct lk_session_record *r)
+{
+	enum lk_err err;
+
+	if (!s)
+		return LK_EINVAL;
+	err = check_session(r);
+	return err ? err : s->ops->session_insert(s, r);
+}
+
+enum lk_err lk_store_session_get(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				 struct lk_session_record *out)
+{
+	return s && hash && out ? s->ops->session_get(s, hash, out) : LK_EINVAL;
+}
+
+enum lk_err lk_store_session_touch(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				   int64_t last_seen)
+{
+	return s && hash && last_seen >= 0 ? s->ops->session_touch(s, hash, last_seen) : LK_EINVAL;
+}
+
+enum lk_err lk_store_session_delete(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN])
+{
+	return s && hash ? s->ops->session_delete(s, hash) : LK_EINVAL;
+}
+
+static enum lk_err check_auth_request(const struct lk_auth_request_record *r)
+{
+	enum lk_err err;
+
+	if (!r)
+		return LK_EINVAL;
+	err = check_str(r->id, LK_SIGNIN_STR_MAX);
+	if (!err)
+		err = check_str(r->client_id, LK_SIGNIN_STR_MAX);
+	if (!err)
+		err = check_str(r->params, LK_AUTH_PARAMS_MAX);
+	if (err)
+		return err;
+	if (r->created_at < 0 || r->expires_at < 0)
+		return LK_EINVAL;
+	return LK_OK;
+}
+
+enum lk_err lk_store_auth_request_insert(struct lk_store *s, const struct lk_auth_request_record *r)
+{
+	enum lk_err err;
+
+	if (!s)
+		return LK_EINVAL;
+	err = check_auth_request(r);
+	return err ? err : s->ops->auth_request_insert(s, r);
+}
+
+enum lk_err lk_store_auth_request_get(struct lk_store *s, const char *id,
+				      struct lk_auth_request_record *out)
+{
+	enum lk_err err;
+
+	if (!s || !out)
+		return LK_EINVAL;
+	err = check_str(id, LK_SIGNIN_STR_MAX);
+	return err ? err : s->ops->auth_request_get(s, id, out);
+}
+
+enum lk_err lk_store_auth_request_set_consented(struct lk_store *s, const char *id)
+{
+	enum lk_err err;
+
+	if (!s)
+		return LK_EINVAL;
+	err = check_str(id, LK_SIGNIN_STR_MAX);
+	return err ? err : s->ops->auth_request_set_consented(s, id);
+}
+
+enum lk_err lk_store_auth_request_delete(struct lk_store *s, const char *id)
+{
+	enum lk_err err;
+
+	if (!s)
+		return LK_EINVAL;
+	err = check_str(id, LK_SIGNIN_STR_MAX);
+	return err ? err : s->ops->auth_request_delete(s, id);
+}
+
+/* The strings of a code with their limits; the first two are required. */
+static enum lk_err check_code_strings(const struct lk_code_record *r)
+{
+	const struct {
+		const char *v;
+		size_t max;
+	} f[] = {
+		{r->grant_id, LK_SIGNIN_STR_MAX},     {r->client_id, LK_SIGNIN_STR_MAX},
+		{r->redirect_uri, LK_SIGNIN_STR_MAX}, {r->scope, LK_TOKEN_SCOPE_MAX},
+		{r->nonce, LK_SIGNIN_STR_MAX},	      {r->code_challenge, LK_SIGNIN_STR_MAX},
+		{r->sid, LK_SIGNIN_STR_MAX},	      {r->amr, LK_SIGNIN_STR_MAX},
+	};
+	enum lk_err err = LK_OK;
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]) && !err; i++)
+		err = i < 2 ? check_str(f[i].v, f[i].max) : check_opt(f[i].v, f[i].max);
+	return err;
+}
+
+static enum lk_err check_code(const struct lk_code_record *r)
+{
+	enum lk_err err;
+
+	if (!r || r->user_id <= 0)
+		return LK_EINVAL;
+	err = check_code_strings(r);
+	if (err)
+		return err;
+	if (r->auth_time < 0 || r->created_at < 0 || r->expires_at < 0 || r->used_at < 0)
+		return LK_EINVAL;
+	return LK_OK;
+}
+
+enum lk_err lk_store_code_insert(struct lk_store *s, const struct lk_code_record *r)
+{
+	enum lk_err err;
+
+	if (!s)
+		return LK_EINVAL;
+	err = check_code(r);
+	return err ? err : s->ops->code_insert(s, r);
+}
+
+/* *out is written on LK_OK and, as the contract says, on LK_EEXIST. */
+enum lk_err lk_store_code_consume(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				  int64_t now, struct lk_code_record *out)
+{
+	return s && hash && is_mark(now) && out ? s->ops->code_consume(s, hash, now, out)
+						: LK_EINVAL;
+}
+
+static enum lk_err check_refresh(const struct lk_refresh_record *r)
+{
+	enum lk_err err;
+
+	if (!r || r->user_id <= 0)
+		return LK_EINVAL;
+	err = check_str(r->family, LK_SIGNIN_STR_MAX);
+	if (!err)
+		err = check_str(r->client_id, LK_SIGNIN_STR_MAX);
+	if (!err)
+		err = check_opt(r->scope, LK_TOKEN_SCOPE_MAX);
+	if (!err)
+		err = check_opt(r->sid, LK_SIGNIN_STR_MAX);
+	if (!err)
+		err = check_opt(r->amr, LK_SIGNIN_STR_MAX);
+	if (err)
+		return err;
+	if (r->auth_time < 0 || r->issued_at < 0 || r->expires_at <= 0 || r->rotated_at < 0)
+		return LK_EINVAL;
+	return LK_OK;
+}
+
+enum lk_err lk_store_refresh_insert(struct lk_store *s, const struct lk_refresh_record *r)
+{
+	enum lk_err err;
+
+	if (!s)
+		return LK_EINVAL;
+	err = check_refresh(r);
+	return err ? err : s->ops->refresh_insert(s, r);
+}
+
+enum lk_err lk_store_refresh_get(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				 struct lk_refresh_record *out)
+{
+	return s && hash && out ? s->ops->refresh_get(s, hash, out) : LK_EINVAL;
+}
+
+/* *out is written on LK_OK and, as the contract says, on LK_EEXIST. */
+enum lk_err lk_store_refresh_consume(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				     int64_t now, struct lk_refresh_record *out)
+{
+	return s && hash && is_mark(now) && out ? s->ops->refresh_consume(s, hash, now, out)
+						: LK_EINVAL;
+}
+
+enum lk_err lk_store_grant_jti_add(struct lk_store *s, const char *grant_id, int64_t user_id,
+				   const char *jti, int64_t expires_at)
+{
+	enum lk_err err;
+
+	if (!s || user_id <= 0 || expires_at < 0)
+		return LK_EINVAL;
+	err = check_str(grant_id, LK_SIGNIN_STR_MAX);
+	if (!err)
+		err = check_str(jti, LK_SIGNIN_STR_MAX);
+	return err ? err : s->ops->grant_jti_add(s, grant_id, user_id, jti, expires_at);
+}
+
+/* now marks the grant's unredeemed codes used, so it must be > 0. */
+enum lk_err lk_store_grant_revoke(struct lk_store *s, const char *grant_id, int64_t now)
+{
+	enum lk_err err;
+
+	if (!s || !is_mark(now))
+		return LK_EINVAL;
+	err = check_str(grant_id, LK_SIGNIN_STR_MAX);
+	return err ? err : s->ops->grant_revoke(s, grant_id, now);
+}
+
+/* now marks the user's unredeemed codes used, so it must be > 0. */
+enum lk_err lk_store_user_revoke_grants(struct lk_store *s, int64_t user_id, int64_t now)
+{
+	return s && user_id > 0 && is_mark(now) ? s->ops->user_revoke_grants(s, user_id, now)
+						: LK_EINVAL;
+}
+
+enum lk_err lk_store_consent_get(struct lk_store *s, int64_t user_id, const char *client_id,
+				 char **scope)
+{
+	enum lk_err err;
+
+	if (!s || user_id <= 0 || !scope)
+		return LK_EINVAL;
+	err = check_str(client_id, LK_SIGNIN_STR_MAX);
+	return err ? err : s->ops->consent_get(s, user_id, client_id, scope);
+}
+
+enum lk_err lk_store_consent_set(struct lk_store *s, int64_t user_id, const char *client_id,
+				 const char *scope, int64_t now)
+{
+	enum lk_err err;
+
+	if (!s || user_id <= 0 || now < 0)
+		return LK_EINVAL;
+	err = check_str(client_id, LK_SIGNIN_STR_MAX);
+	if (!err)
+		err = check_opt(scope, LK_TOKEN_SCOPE_MAX);
+	return err ? err : s->ops->consent_set(s, user_id, client_id, scope, now);
+}
+
+enum lk_err lk_store_throttle_get(struct lk_store *s, const char *key,
+				  struct lk_throttle_record *out)
+{
+	enum lk_err err;
+
+	if (!s || !out)
+		return LK_EINVAL;
+	err = check_str(key, LK_SIGNIN_STR_MAX);
+	return err ? err : s->ops->throttle_get(s, key, out);
+}
+
+enum lk_err lk_store_throttle_put(struct lk_store *s, const char *key,
+				  const struct lk_throttle_record *r)
+{
+	enum lk_err err;
+
+	if (!s || !r || r->failures < 0 || r->window_start < 0 || r->locked_until < 0 ||
+	    r->lock_seconds < 0 || r->expires_at < 0)
+		return LK_EINVAL;
+	err = check_str(key, LK_SIGNIN_STR_MAX);
+	return err ? err : s->ops->throttle_put(s, key, r);
+}
+
+enum lk_err lk_store_throttle_delete(struct lk_store *s, const char *key)
+{
+	enum lk_err err;
+
+	if (!s)
+		return LK_EINVAL;
+	err = check_str(key, LK_SIGNIN_STR_MAX);
+	return err ? err : s->ops->throttle_delete(s, key);
+}
+
+enum lk_err lk_store_signin_delete_expired(struct lk_store *s, int64_t now, int *deleted)
+{
+	int n = 0;
+	enum lk_err err;
+
+	if (!s || now < 0)
+		return LK_EINVAL;
+	err = s->ops->signin_delete_expired(s, now, &n);
+	if (!err && deleted)
+		*deleted = n;
 	return err;
 }

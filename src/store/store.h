@@ -62,6 +62,11 @@ void lk_key_records_free(struct lk_key_record *r, size_t n);
 
 struct lk_store;
 struct lk_token_record;
+struct lk_session_record;
+struct lk_auth_request_record;
+struct lk_code_record;
+struct lk_refresh_record;
+struct lk_throttle_record;
 
 struct lk_store_ops {
 	const char *name; /* "sqlite", "postgres" */
@@ -131,6 +136,40 @@ struct lk_store_ops {
 	enum lk_err (*group_delete)(struct lk_store *s, int64_t id);
 	enum lk_err (*user_groups)(struct lk_store *s, int64_t user_id, struct lk_group **out,
 				   size_t *n);
+	enum lk_err (*session_insert)(struct lk_store *s, const struct lk_session_record *r);
+	enum lk_err (*session_get)(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				   struct lk_session_record *out);
+	enum lk_err (*session_touch)(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				     int64_t last_seen);
+	enum lk_err (*session_delete)(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN]);
+	enum lk_err (*auth_request_insert)(struct lk_store *s,
+					   const struct lk_auth_request_record *r);
+	enum lk_err (*auth_request_get)(struct lk_store *s, const char *id,
+					struct lk_auth_request_record *out);
+	enum lk_err (*auth_request_set_consented)(struct lk_store *s, const char *id);
+	enum lk_err (*auth_request_delete)(struct lk_store *s, const char *id);
+	enum lk_err (*code_insert)(struct lk_store *s, const struct lk_code_record *r);
+	enum lk_err (*code_consume)(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				    int64_t now, struct lk_code_record *out);
+	enum lk_err (*refresh_insert)(struct lk_store *s, const struct lk_refresh_record *r);
+	enum lk_err (*refresh_get)(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				   struct lk_refresh_record *out);
+	enum lk_err (*refresh_consume)(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				       int64_t now, struct lk_refresh_record *out);
+	enum lk_err (*grant_jti_add)(struct lk_store *s, const char *grant_id, int64_t user_id,
+				     const char *jti, int64_t expires_at);
+	enum lk_err (*grant_revoke)(struct lk_store *s, const char *grant_id, int64_t now);
+	enum lk_err (*user_revoke_grants)(struct lk_store *s, int64_t user_id, int64_t now);
+	enum lk_err (*consent_get)(struct lk_store *s, int64_t user_id, const char *client_id,
+				   char **scope);
+	enum lk_err (*consent_set)(struct lk_store *s, int64_t user_id, const char *client_id,
+				   const char *scope, int64_t now);
+	enum lk_err (*throttle_get)(struct lk_store *s, const char *key,
+				    struct lk_throttle_record *out);
+	enum lk_err (*throttle_put)(struct lk_store *s, const char *key,
+				    const struct lk_throttle_record *r);
+	enum lk_err (*throttle_delete)(struct lk_store *s, const char *key);
+	enum lk_err (*signin_delete_expired)(struct lk_store *s, int64_t now, int *deleted);
 };
 
 /* Every backend's connection starts with this header. */
@@ -383,6 +422,7 @@ struct lk_token_record {
 	int64_t issued_at;
 	int64_t expires_at;      /* 0 = never */
 	int64_t sliding_seconds; /* 0 = absolute; else each use moves expiry to now + this */
+	char *grant_id;          /* the user grant it belongs to (sign-in), "" for none */
 	bool revoked;
 };
 
@@ -390,7 +430,7 @@ struct lk_token_record {
 void lk_token_record_release(struct lk_token_record *t);
 
 /*
- * Stores an opaque access token. LK_EEXIST for a duplicate hash; LK_ENOTFOUND
+ * Stores an opaque access token (grant_id may be NULL or ""). LK_EEXIST for a duplicate hash; LK_ENOTFOUND
  * when client_id names no application. Tokens are deleted with their
  * application.
  */
@@ -476,5 +516,209 @@ enum lk_err lk_store_group_delete(struct lk_store *s, int64_t id);
  */
 enum lk_err lk_store_user_groups(struct lk_store *s, int64_t user_id, struct lk_group **out,
 				 size_t *n);
+
+/* ---- Sign-in (issue: sign-in and authorization code): sessions, pending
+ * authorization requests, codes, refresh tokens, consents, throttling ---- */
+
+/*
+ * As elsewhere, every argument is checked first: a missing or empty required
+ * string, a user_id <= 0 or a negative time is LK_EINVAL; a string longer than
+ * LK_SIGNIN_STR_MAX (scope: LK_TOKEN_SCOPE_MAX, params: LK_AUTH_PARAMS_MAX) is
+ * LK_ETOOBIG; nothing is changed. Optional strings may be NULL (stored as "").
+ * Records returned hold malloc'd strings, never NULL, released with
+ * lk_signin_record_release-style functions below. Sessions, codes, refresh
+ * tokens and consents go with their user (ON DELETE CASCADE); codes,
+ * refresh tokens and consents also go with their application.
+ */
+#define LK_SIGNIN_STR_MAX 4096
+#define LK_AUTH_PARAMS_MAX 32768
+
+/* A browser session, stored only as the SHA-256 of its cookie value. */
+struct lk_session_record {
+	uint8_t hash[LK_SHA256_LEN];
+	char *sid;          /* public session id (the OIDC sid claim), random */
+	int64_t user_id;
+	char *amr;          /* authentication methods, space-separated ("pwd") */
+	int64_t auth_time;  /* when the user last authenticated */
+	int64_t last_seen;  /* the idle lifetime counts from here */
+	int64_t expires_at; /* the absolute end (> 0) */
+};
+void lk_session_record_release(struct lk_session_record *r);
+
+/* LK_EEXIST for a duplicate hash; LK_ENOTFOUND when user_id names no user. */
+enum lk_err lk_store_session_insert(struct lk_store *s, const struct lk_session_record *r);
+
+/* The session whose hash is given, expired or not (the caller checks). LK_ENOTFOUND. */
+enum lk_err lk_store_session_get(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				 struct lk_session_record *out);
+
+/* Sets last_seen (never moving it back). An unknown session is not an error. */
+enum lk_err lk_store_session_touch(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				   int64_t last_seen);
+
+/* Deletes a session. An unknown session is not an error. */
+enum lk_err lk_store_session_delete(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN]);
+
+/*
+ * A pending authorization request, between /oauth2/authorize and the code:
+ * what the login and consent pages continue. id is its public handle (in the
+ * pages' URLs and forms); browser_hash the SHA-256 of the cookie of the
+ * browser that started it, so that no other browser can continue it.
+ */
+struct lk_auth_request_record {
+	char *id;
+	uint8_t browser_hash[LK_SHA256_LEN];
+	char *client_id;
+	char *params;       /* the validated request as JSON text (oauth/authorize.c) */
+	int64_t created_at;
+	int64_t expires_at;
+	bool consented;     /* the user allowed it on the consent page */
+};
+void lk_auth_request_record_release(struct lk_auth_request_record *r);
+
+/* LK_EEXIST for a duplicate id; LK_ENOTFOUND when client_id names no application. */
+enum lk_err lk_store_auth_request_insert(struct lk_store *s,
+					 const struct lk_auth_request_record *r);
+
+/* The pending request with id, expired or not. LK_ENOTFOUND. */
+enum lk_err lk_store_auth_request_get(struct lk_store *s, const char *id,
+				      struct lk_auth_request_record *out);
+
+/* Marks it consented. LK_ENOTFOUND. */
+enum lk_err lk_store_auth_request_set_consented(struct lk_store *s, const char *id);
+
+/* Deletes it. An unknown id is not an error. */
+enum lk_err lk_store_auth_request_delete(struct lk_store *s, const char *id);
+
+/* An authorization code, stored only as the SHA-256 of its value. */
+struct lk_code_record {
+	uint8_t hash[LK_SHA256_LEN];
+	char *grant_id;       /* random; every token issued from the code carries it */
+	char *client_id;
+	char *redirect_uri;   /* as the authorization request sent it; "" when absent */
+	int64_t user_id;
+	char *scope;
+	char *nonce;          /* "" when none */
+	char *code_challenge; /* PKCE S256 challenge; "" when none */
+	char *sid;            /* the session it was issued in; "" when none */
+	char *amr;
+	int64_t auth_time;
+	int64_t created_at;
+	int64_t expires_at;
+	int64_t used_at;      /* 0 until redeemed */
+};
+void lk_code_record_release(struct lk_code_record *r);
+
+/* LK_EEXIST for a duplicate hash; LK_ENOTFOUND for an unknown client or user. */
+enum lk_err lk_store_code_insert(struct lk_store *s, const struct lk_code_record *r);
+
+/*
+ * Redeems a code atomically (RFC 6749 §4.1.2: single use): of any number of
+ * concurrent calls for one code, exactly one gets LK_OK, with used_at set to
+ * now. Later calls get LK_EEXIST, and *out is still filled (used_at as first
+ * set) so that the caller can revoke what the first redemption issued.
+ * LK_ENOTFOUND for an unknown code. Expiry is the caller's to check.
+ */
+enum lk_err lk_store_code_consume(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				  int64_t now, struct lk_code_record *out);
+
+/* A refresh token, stored only as the SHA-256 of its value. */
+struct lk_refresh_record {
+	uint8_t hash[LK_SHA256_LEN];
+	char *family;        /* the grant_id shared by every rotation of it */
+	char *client_id;
+	int64_t user_id;
+	char *scope;         /* what it may be refreshed to (at most) */
+	char *sid;
+	char *amr;
+	int64_t auth_time;
+	int64_t issued_at;
+	int64_t expires_at;  /* > 0 */
+	int64_t rotated_at;  /* 0 while it is the family's current token */
+	bool revoked;
+};
+void lk_refresh_record_release(struct lk_refresh_record *r);
+
+/* LK_EEXIST for a duplicate hash; LK_ENOTFOUND for an unknown client or user. */
+enum lk_err lk_store_refresh_insert(struct lk_store *s, const struct lk_refresh_record *r);
+
+/* The refresh token whose hash is given, in whatever state. LK_ENOTFOUND. */
+enum lk_err lk_store_refresh_get(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				 struct lk_refresh_record *out);
+
+/*
+ * Rotates a refresh token atomically: of concurrent calls for a token that is
+ * current (rotated_at 0) and not revoked, exactly one gets LK_OK with
+ * rotated_at set to now; every other call, and any call for a token already
+ * rotated or revoked, gets LK_EEXIST with *out filled as stored, so that the
+ * caller can revoke the family. LK_ENOTFOUND for an unknown token.
+ */
+enum lk_err lk_store_refresh_consume(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
+				     int64_t now, struct lk_refresh_record *out);
+
+/*
+ * Remembers that the JWT access token jti (expiring at expires_at) was issued
+ * under grant_id for user_id, so that revoking the grant revokes it too.
+ */
+enum lk_err lk_store_grant_jti_add(struct lk_store *s, const char *grant_id, int64_t user_id,
+				   const char *jti, int64_t expires_at);
+
+/*
+ * Revokes everything issued under a grant (a code replay, a refresh token
+ * reuse, RFC 7009 revocation of a refresh token): its refresh tokens, its
+ * opaque access tokens, and its JWT access tokens (their jtis are added to
+ * the revoked ones until they expire). Unredeemed codes of the grant are
+ * used up. Idempotent; an unknown grant is not an error.
+ */
+enum lk_err lk_store_grant_revoke(struct lk_store *s, const char *grant_id, int64_t now);
+
+/*
+ * Ends everything a user holds (disabled, DESIGN §5): deletes their sessions
+ * and pending codes, and revokes every grant of theirs as lk_store_grant_revoke
+ * does. Idempotent.
+ */
+enum lk_err lk_store_user_revoke_grants(struct lk_store *s, int64_t user_id, int64_t now);
+
+/*
+ * The scopes user_id consented to for client_id (space-separated, a new
+ * string the caller frees). LK_ENOTFOUND when there is no consent.
+ */
+enum lk_err lk_store_consent_get(struct lk_store *s, int64_t user_id, const char *client_id,
+				 char **scope);
+
+/* Sets (replaces) the consented scopes. LK_ENOTFOUND for an unknown user or client. */
+enum lk_err lk_store_consent_set(struct lk_store *s, int64_t user_id, const char *client_id,
+				 const char *scope, int64_t now);
+
+/*
+ * Failed sign-in counting for one key ("user:local\\alice", "addr:192.0.2.1").
+ * The rules live in oauth/throttle.c; the store only keeps the numbers.
+ */
+struct lk_throttle_record {
+	int failures;          /* within the current window */
+	int64_t window_start;  /* when the window's first failure happened */
+	int64_t locked_until;  /* 0 = not locked */
+	int64_t lock_seconds;  /* the length of the last lock, 0 = none yet */
+	int64_t expires_at;    /* when the row may be deleted */
+};
+
+/* LK_ENOTFOUND when the key has no record. */
+enum lk_err lk_store_throttle_get(struct lk_store *s, const char *key,
+				  struct lk_throttle_record *out);
+
+/* Inserts or replaces the record of key. */
+enum lk_err lk_store_throttle_put(struct lk_store *s, const char *key,
+				  const struct lk_throttle_record *r);
+
+/* Deletes the record of key. An unknown key is not an error. */
+enum lk_err lk_store_throttle_delete(struct lk_store *s, const char *key);
+
+/*
+ * Housekeeping: deletes sessions past their absolute end, pending requests,
+ * throttle records and grant jtis past their expiry, refresh tokens past
+ * theirs, and codes an hour past theirs (kept that long so that a late replay
+ * still revokes what the code issued). *deleted (may be NULL) counts rows.
+ */
+enum lk_err lk_store_signin_delete_expired(struct lk_store *s, int64_t now, int *deleted);
 
 #endif

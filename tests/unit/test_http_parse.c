@@ -423,8 +423,21 @@ static void test_response_html_redirect(void **state)
 	assert_string_equal(res_header(&res, "Referrer-Policy"), "no-referrer");
 	assert_string_equal(res_header(&res, "Cache-Control"), "no-store");
 	assert_string_equal(res_header(&res, "Pragma"), "no-cache");
+	assert_string_equal(res_header(&res, "X-Content-Type-Options"), "nosniff");
+	assert_null(strstr(res_header(&res, "Content-Security-Policy"), "unsafe-inline"));
 	/* Cache-Control was set twice but is sent once. */
-	assert_int_equal(res.nheaders, 5);
+	assert_int_equal(res.nheaders, 6);
+	lk_res_release(&res);
+
+	/* A page whose form ends in a redirect to an application allows that origin. */
+	lk_res_init(&res, A);
+	lk_res_html_to(&res, 200, "<p>hi</p>", "https://app.example");
+	assert_non_null(strstr(res_header(&res, "Content-Security-Policy"),
+			       "form-action 'self' https://app.example"));
+	lk_res_release(&res);
+	lk_res_init(&res, A);
+	lk_res_html_to(&res, 200, "<p>hi</p>", "https://a.example; script-src *");
+	assert_int_equal(res.status, 0); /* unset: the server answers 500 */
 	lk_res_release(&res);
 
 	lk_res_init(&res, A);

@@ -1,0 +1,294 @@
+/*
+ * From a validated authorization request to its result: what the person
+ * must do (sign in, consent), the code, and the shape of the answer for each
+ * redirect strategy (DESIGN §2).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "oauth/authorize.h"
+#include "oauth/params.h"
+#include "oauth/redirect_uri.h"
+#include "oauth/scope.h"
+
+/* Results are URLs and titles of bounded parts; this caps them anyway. */
+#define RESULT_MAX (16 * 1024)
+
+enum lk_err lk_authz_next(struct lk_store *s, const struct lk_client *client,
+			  const struct lk_authz *a, const struct lk_session *sess,
+			  int64_t started_at, bool consented, int64_t now, enum lk_authz_step *step,
+			  struct lk_oauth_error *err)
+{
+	char *given = NULL;
+	bool fresh, need_login, need_consent;
+	enum lk_err e = LK_OK;
+
+	/*
+	 * A sign-in that happened since the request began satisfies prompt=login
+	 * and max_age (OpenID Connect Core §3.1.2.1), or a page would loop.
+	 */
+	fresh = sess && sess->auth_time >= started_at;
+	need_login = !sess || (!fresh && (a->prompt_login ||
+					  (a->max_age >= 0 && now - sess->auth_time > a->max_age)));
+	if (need_login) {
+		if (a->prompt_none) {
+			lk_oauth_fail(err, LK_OAUTH_LOGIN_REQUIRED, "the user is not signed in");
+			*step = LK_AUTHZ_FAIL;
+		} else {
+			*step = LK_AUTHZ_LOGIN;
+		}
+		return LK_OK;
+	}
+	need_consent = false;
+	if (!client->app.first_party && !consented) {
+		if (a->prompt_consent) {
+			need_consent = true;
+		} else {
+			e = lk_store_consent_get(s, sess->user_id, a->client_id, &given);
+			if (e == LK_ENOTFOUND)
+				e = LK_OK;
+			if (e)
+				return e;
+			need_consent = !given || !lk_scope_covers(given, a->scope);
+		}
+	}
+	free(given);
+	if (need_consent && a->prompt_none) {
+		lk_oauth_fail(err, LK_OAUTH_CONSENT_REQUIRED, "the user has not consented");
+		*step = LK_AUTHZ_FAIL;
+	} else {
+		*step = need_consent ? LK_AUTHZ_CONSENT : LK_AUTHZ_ISSUE;
+	}
+	return LK_OK;
+}
+
+/* Adds to `have` every scope of `more` it lacks (space-separated). */
+static enum lk_err scope_union(const char *have, const char *more, char **out)
+{
+	struct lk_buf b;
+	enum lk_err err;
+
+	lk_buf_init(&b, LK_SCOPE_MAX * 2);
+	err = lk_buf_addstr(&b, have);
+	for (const char *p = more; *p && !err;) {
+		size_t n;
+		char one[LK_SCOPE_MAX + 1];
+
+		p += strspn(p, " ");
+		n = strcspn(p, " ");
+		if (!n)
+			break;
+		if (n > LK_SCOPE_MAX)
+			return LK_ETOOBIG;
+		memcpy(one, p, n);
+		one[n] = '\0';
+		if (!lk_scope_covers(lk_buf_str(&b), one))
+			err = lk_buf_addf(&b, "%s%s", b.len ? " " : "", one);
+		p += n;
+	}
+	if (!err) {
+		*out = strdup(lk_buf_str(&b));
+		err = *out ? LK_OK : LK_ENOMEM;
+	}
+	lk_buf_release(&b);
+	return err;
+}
+
+enum lk_err lk_authz_remember_consent(struct lk_store *s, const struct lk_authz *a, int64_t user_id,
+				      int64_t now)
+{
+	char *given = NULL, *all = NULL;
+	enum lk_err err = lk_store_consent_get(s, user_id, a->client_id, &given);
+
+	if (err == LK_ENOTFOUND)
+		err = LK_OK;
+	if (!err)
+		err = scope_union(given ? given : "", a->scope, &all);
+	if (!err)
+		err = lk_store_consent_set(s, user_id, a->client_id, all, now);
+	free(given);
+	free(all);
+	return err;
+}
+
+enum lk_err lk_authz_issue_code(struct lk_store *s, const struct lk_config *cfg,
+				const struct lk_authz *a, const struct lk_session *sess,
+				int64_t now, char code[LK_TOKEN_MAX])
+{
+	struct lk_code_record r = {0};
+	uint8_t raw[16];
+	char grant_id[32];
+	char token[LK_TOKEN_MAX];
+	enum lk_err err = lk_token_new(LK_TOKEN_CODE, token);
+
+	if (!err)
+		err = lk_random_bytes(raw, sizeof(raw));
+	if (err)
+		goto out;
+	grant_id[lk_b64url_encode(raw, sizeof(raw), grant_id)] = '\0';
+	lk_sha256(token, strlen(token), r.hash);
+	r.grant_id = grant_id;
+	r.client_id = a->client_id;
+	r.redirect_uri = a->redirect_uri;
+	r.user_id = sess->user_id;
+	r.scope = a->scope;
+	r.nonce = a->nonce;
+	r.code_challenge = a->code_challenge;
+	r.sid = (char *)sess->sid;
+	r.amr = (char *)sess->amr;
+	r.auth_time = sess->auth_time;
+	r.created_at = now;
+	r.expires_at = now + cfg->code_lifetime;
+	err = lk_store_code_insert(s, &r);
+	if (!err)
+		memcpy(code, token, LK_TOKEN_MAX);
+out:
+	lk_wipe(token, sizeof(token));
+	return err;
+}
+
+void lk_authz_result_release(struct lk_authz_result *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	lk_free_secret(r->url);
+	lk_free_secret(r->title);
+	for (i = 0; i < r->nfields; i++)
+		lk_free_secret(r->fields[i].value);
+	memset(r, 0, sizeof(*r));
+}
+
+static enum lk_err add_field(struct lk_authz_result *r, const char *name, const char *value)
+{
+	char *v;
+
+	if (r->nfields >= LK_AUTHZ_RESULT_FIELDS)
+		return LK_ETOOMANY;
+	v = strdup(value);
+	if (!v)
+		return LK_ENOMEM;
+	r->fields[r->nfields].name = name;
+	r->fields[r->nfields].value = v;
+	r->nfields++;
+	return LK_OK;
+}
+
+/* name=value pairs, form-urlencoded, joined by '&'. */
+static enum lk_err add_pairs(struct lk_buf *b, const struct lk_authz_result *r, bool first)
+{
+	enum lk_err err = LK_OK;
+	size_t i;
+
+	for (i = 0; i < r->nfields && !err; i++) {
+		err = lk_buf_addf(b, "%s%s=", first && i == 0 ? "" : "&", r->fields[i].name);
+		if (!err)
+			err = lk_buf_addurl(b, r->fields[i].value);
+	}
+	return err;
+}
+
+/* The title of a mobile-title page (DESIGN §2): "Success code=..." or "Error error=...". */
+static enum lk_err make_title(struct lk_authz_result *r, const struct lk_authz *a)
+{
+	struct lk_buf b;
+	enum lk_err err;
+
+	lk_buf_init(&b, RESULT_MAX);
+	err = lk_buf_addstr(&b, r->error ? "Error " : "Success ");
+	if (!err)
+		err = lk_buf_addf(&b, "%s=", r->fields[0].name);
+	if (!err)
+		err = lk_buf_addurl(&b, r->fields[0].value);
+	if (!err && *a->state) {
+		err = lk_buf_addstr(&b, "&" LK_P_STATE "=");
+		if (!err)
+			err = lk_buf_addurl(&b, a->state);
+	}
+	if (!err)
+		r->title = lk_buf_detach(&b, NULL);
+	lk_buf_wipe(&b);
+	return err;
+}
+
+static enum lk_err make_url(struct lk_authz_result *r, const struct lk_authz *a)
+{
+	struct lk_buf b;
+	enum lk_err err;
+	char sep = a->mode == LK_RESPONSE_FRAGMENT ? '#' : strchr(a->deliver_to, '?') ? '&' : '?';
+
+	lk_buf_init(&b, RESULT_MAX);
+	err = lk_buf_addf(&b, "%s%c", a->deliver_to, sep);
+	if (!err)
+		err = add_pairs(&b, r, true);
+	if (!err)
+		r->url = lk_buf_detach(&b, NULL);
+	lk_buf_wipe(&b);
+	return err;
+}
+
+enum lk_err lk_authz_result(const struct lk_authz *a, const char *issuer, const char *code,
+			    const struct lk_oauth_error *oerr, struct lk_authz_result *out)
+{
+	struct lk_authz_result r = {0};
+	enum lk_err err;
+
+	r.error = code == NULL;
+	if (code) {
+		err = add_field(&r, LK_P_CODE, code);
+	} else {
+		err = add_field(&r, LK_P_ERROR, lk_oauth_code_name(oerr->code));
+		if (!err && oerr->description[0])
+			err = add_field(&r, LK_P_ERROR_DESCRIPTION, oerr->description);
+	}
+	if (a->strategy == LK_STRATEGY_MOBILE_TITLE) {
+		r.kind = LK_DELIVER_TITLE;
+		if (!err)
+			err = make_title(&r, a);
+		goto out;
+	}
+	if (!err && *a->state)
+		err = add_field(&r, LK_P_STATE, a->state);
+	/* RFC 9207 §2: the issuer in every response, so a client cannot be mixed up. */
+	if (!err)
+		err = add_field(&r, LK_P_ISS, issuer);
+	if (err)
+		goto out;
+	if (a->mode == LK_RESPONSE_FORM_POST) {
+		r.kind = LK_DELIVER_FORM_POST;
+		r.url = strdup(a->deliver_to);
+		err = r.url ? LK_OK : LK_ENOMEM;
+	} else {
+		r.kind = LK_DELIVER_REDIRECT;
+		err = make_url(&r, a);
+	}
+out:
+	if (err) {
+		lk_authz_result_release(&r);
+		return err;
+	}
+	*out = r;
+	return LK_OK;
+}
+
+enum lk_err lk_authz_origin(const struct lk_authz *a, char *out, size_t outlen)
+{
+	struct lk_uri u;
+	size_t n;
+
+	if (!*a->deliver_to || !lk_uri_parse(a->deliver_to, &u)) {
+		if (outlen)
+			out[0] = '\0';
+		return LK_OK;
+	}
+	n = (size_t)(u.authority_end - a->deliver_to);
+	if (u.has_userinfo || n + 1 > outlen)
+		return LK_ETOOBIG;
+	memcpy(out, a->deliver_to, n);
+	out[n] = '\0';
+	return LK_OK;
+}
