@@ -3,7 +3,7 @@
 #   make            build ./latchkey
 #   make deps       install missing Debian packages and the npm test packages
 #   make run        deps + build + serve on sqlite:latchkey.db at 127.0.0.1:8080
-#   make test       unit tests, fuzz corpus replay, black-box tests
+#   make test       unit tests, fuzz corpus replay, black-box and browser tests
 #   make asan       the same tests under AddressSanitizer + UBSan
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each
 #   make format     clang-format every C file
@@ -48,7 +48,7 @@ FUZZ_SECONDS ?= 60
 
 BIN := $(O)/latchkey
 
-.PHONY: all deps run test asan unit replay e2e fuzz format format-check clean bench
+.PHONY: all deps run test asan unit replay e2e browser fuzz format format-check clean bench
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -96,10 +96,15 @@ replay: $(REPLAY_BIN)
 e2e: $(BIN)
 	LATCHKEY_BIN=$(abspath $(BIN)) node --test --test-concurrency=1 tests/e2e/
 
-test: all unit replay e2e
+# The sign-in pages in Debian's Chromium; screenshots go to $(O)/screenshots.
+browser: $(BIN)
+	LATCHKEY_BIN=$(abspath $(BIN)) LATCHKEY_SCREENSHOT_DIR=$(abspath $(O))/screenshots \
+		node --test --test-concurrency=1 tests/browser/
+
+test: all unit replay e2e browser
 
 asan:
-	$(MAKE) O=build-asan SAN=1 unit replay e2e
+	$(MAKE) O=build-asan SAN=1 unit replay e2e browser
 
 # libFuzzer needs clang. Each target runs FUZZ_SECONDS, starting from the
 # committed seeds in tests/fuzz/corpus/NAME; what it finds new goes to

@@ -304,8 +304,11 @@ test('grant_type errors: missing, unsupported, not registered', async () => {
   assert.match(missing.json.error_description, /grant_type/);
   assertError(await token({ client_id: apps.post.client_id, client_secret: apps.post.client_secret }), 400, 'invalid_request');
   assertError(await token({}), 400, 'invalid_request');
-  for (const g of ['password', 'authorization_code', 'refresh_token', 'implicit', 'urn:example:grant'])
+  for (const g of ['implicit', 'urn:example:grant'])
     assertError(await token({ grant_type: g }, auth), 400, 'unsupported_grant_type');
+  // Grants latchkey serves, but not to this client-credentials application.
+  for (const g of ['password', 'authorization_code', 'refresh_token'])
+    assertError(await token({ grant_type: g }, auth), 400, 'unauthorized_client');
   // A registered client whose grant type is not client credentials.
   assertError(await cc('webapp'), 400, 'unauthorized_client');
 });
@@ -460,7 +463,13 @@ test('opaque tokens for sliding and never-expiring apps; a custom audience', asy
 test('discovery advertises the token endpoint and follows the scope catalog', async () => {
   const md = await (await fetch(`${srv.url}/.well-known/openid-configuration`)).json();
   assert.equal(md.token_endpoint, `${srv.url}/oauth2/token`);
-  assert.deepEqual(md.grant_types_supported, ['client_credentials', JWT_BEARER]);
+  assert.deepEqual(md.grant_types_supported,
+    ['authorization_code', 'refresh_token', 'password', 'client_credentials', JWT_BEARER]);
+  assert.equal(md.authorization_endpoint, `${srv.url}/oauth2/authorize`);
+  assert.deepEqual(md.response_types_supported, ['code']);
+  assert.deepEqual(md.response_modes_supported, ['query', 'fragment', 'form_post']);
+  assert.deepEqual(md.code_challenge_methods_supported, ['S256']);
+  assert.equal(md.authorization_response_iss_parameter_supported, true);
   assert.deepEqual([...md.token_endpoint_auth_methods_supported].sort(),
     ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt']);
   assert.deepEqual(md.token_endpoint_auth_signing_alg_values_supported, ['RS256', 'PS256', 'ES256']);
