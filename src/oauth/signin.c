@@ -118,9 +118,13 @@ static enum lk_err find_user(struct lk_store *s, const struct lk_config *cfg, co
 {
 	char domain[LK_SIGNIN_USERNAME_MAX + 1], user[LK_SIGNIN_USERNAME_MAX + 1];
 
+	/* An email address, or a user name that looks like one (SCIM userNames often do). */
 	if (strchr(name, '@') && !strchr(name, '\\')) {
+		enum lk_err err = lk_store_user_find_email(s, name, out);
+
 		make_key(key, keylen, "user", name, NULL);
-		return lk_store_user_find_email(s, name, out);
+		if (err != LK_ENOTFOUND)
+			return err;
 	}
 	if (lk_user_name_parse(name, cfg->default_domain, domain, sizeof(domain), user,
 			       sizeof(user))) {

@@ -501,3 +501,49 @@ test('groups and their members', async () => {
   refused(await scim('DELETE', `/Groups/${g.id}`), 404, undefined);
   assert.equal((await scim('DELETE', `/Users/${b.id}`)).status, 204);
 });
+
+test('a provisioned user signs in, and active=false ends their grants', async () => {
+  const app = cliOk(['app', 'add', '--name', 'pw-portal', '--grant', 'password', '--scope', 'api offline_access', '--json']);
+  const intro = cliOk(['app', 'add', '--name', 'pw-rs', '--grant', 'client_credentials', '--scope', 'api', '--json']);
+  const u = await createUser({
+    userName: 'signin.user@example.org', emails: [{ primary: true, value: 'elsewhere@example.org', type: 'work' }],
+    password: 'provisioned passphrase 1', active: true,
+  });
+  const basic = (a) => `Basic ${Buffer.from(`${a.client_id}:${a.client_secret}`).toString('base64')}`;
+  const post = async (path, a, form) => {
+    const r = await fetch(`${srv.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: basic(a), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form),
+    });
+    return { status: r.status, json: await r.json() };
+  };
+  // The running server learns of the new applications within seconds.
+  for (let i = 0; i < 50; i++) {
+    const r = await post('/oauth2/token', app, { grant_type: 'client_credentials' });
+    if (r.json.error !== 'invalid_client') break;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  // The userName and the email both sign in.
+  for (const username of ['signin.user@example.org', 'elsewhere@example.org']) {
+    const r = await post('/oauth2/token', app, { grant_type: 'password', username, password: 'provisioned passphrase 1' });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+  }
+  const t = await post('/oauth2/token', app, { grant_type: 'password', username: 'signin.user@example.org', password: 'provisioned passphrase 1', scope: 'api offline_access' });
+  assert.ok(t.json.refresh_token);
+  assert.equal((await post('/oauth2/introspect', intro, { token: t.json.access_token })).json.active, true);
+
+  const r = await scim('PATCH', `/Users/${u.id}`, { body: patchOps({ op: 'replace', path: 'active', value: 'False' }) });
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual((await post('/oauth2/introspect', intro, { token: t.json.access_token })).json, { active: false });
+  const refresh = await post('/oauth2/token', app, { grant_type: 'refresh_token', refresh_token: t.json.refresh_token });
+  assert.equal(refresh.status, 400);
+  assert.equal(refresh.json.error, 'invalid_grant');
+  const again = await post('/oauth2/token', app, { grant_type: 'password', username: 'signin.user@example.org', password: 'provisioned passphrase 1' });
+  assert.equal(again.json.error, 'invalid_grant');
+  // Active again: a new sign-in works, the revoked refresh token stays dead.
+  await scim('PATCH', `/Users/${u.id}`, { body: patchOps({ op: 'replace', path: 'active', value: true }) });
+  const back = await post('/oauth2/token', app, { grant_type: 'password', username: 'signin.user@example.org', password: 'provisioned passphrase 1' });
+  assert.equal(back.status, 200, JSON.stringify(back.json));
+  assert.equal((await post('/oauth2/token', app, { grant_type: 'refresh_token', refresh_token: t.json.refresh_token })).status, 400);
+});
