@@ -52,7 +52,7 @@ static void run_grant(struct lk_ctx *c, struct lk_request *req, struct lk_respon
 	if (!env.endpoint_url)
 		lk_oauth_fail(&e, LK_OAUTH_SERVER_ERROR, "the request could not be completed");
 	if (env.endpoint_url && lk_token_grant(&env, req, &r, &e))
-		lk_token_response(res, &r.access, r.refresh[0] ? r.refresh : NULL, NULL);
+		lk_token_response(res, &r.access, r.refresh[0] ? r.refresh : NULL, r.id_token);
 	else
 		lk_oauth_render_json(res, &e);
 	lk_grant_result_release(&r);

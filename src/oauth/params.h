@@ -127,6 +127,13 @@
 #define LK_CLAIM_JTI "jti"
 #define LK_CLAIM_CLIENT_ID "client_id"
 #define LK_CLAIM_SCOPE "scope"
+/* ID token claims (OpenID Connect Core §2). */
+#define LK_CLAIM_AUTH_TIME "auth_time"
+#define LK_CLAIM_NONCE "nonce"
+#define LK_CLAIM_SID "sid"
+#define LK_CLAIM_AMR "amr"
+#define LK_CLAIM_AT_HASH "at_hash"
+#define LK_SCOPE_OPENID "openid"
 #define LK_TYP_AT_JWT "at+jwt"
 #define LK_TYP_AT_JWT_MEDIA "application/at+jwt"
 

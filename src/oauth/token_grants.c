@@ -251,6 +251,8 @@ void lk_grant_result_release(struct lk_grant_result *r)
 		return;
 	lk_access_token_release(&r->access);
 	lk_wipe(r->refresh, sizeof(r->refresh));
+	free(r->id_token);
+	r->id_token = NULL;
 }
 
 /* ---- Shared with user_grants.c (grants_int.h) ---- */

@@ -40,6 +40,7 @@ struct lk_grant_env {
 struct lk_grant_result {
 	struct lk_access_token access;
 	char refresh[LK_TOKEN_MAX]; /* "" when none */
+	char *id_token;		    /* NULL when none (scope without openid) */
 };
 
 /*
@@ -80,7 +81,8 @@ void lk_grant_result_release(struct lk_grant_result *r);
  *    page's throttling; runs Argon2id, so the endpoint calls it on the
  *    slow-work pool.
  * A refresh token comes with the code and password grants when the granted
- * scope includes offline_access (which the app must be allowed).
+ * scope includes offline_access (which the app must be allowed); an ID
+ * token (oauth/id_token.h) with every one of them when it includes openid.
  */
 bool lk_grant_authorization_code(const struct lk_grant_env *env, const struct lk_request *req,
 				 struct lk_grant_result *out, struct lk_oauth_error *err);

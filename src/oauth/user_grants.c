@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "oauth/grants_int.h"
+#include "oauth/id_token.h"
 #include "oauth/params.h"
 #include "oauth/pkce.h"
 #include "oauth/redirect_uri.h"
@@ -27,6 +28,7 @@ struct user_grant {
 	const char *refresh_scope; /* of the refresh token; NULL = scope */
 	const char *sid;
 	const char *amr;
+	const char *nonce; /* of the authorization request, for the ID token */
 	int64_t auth_time;
 	int64_t refresh_expires; /* the family's end for absolute refresh tokens; 0 = new */
 };
@@ -86,6 +88,17 @@ static enum lk_err issue_tokens(const struct lk_grant_env *env, struct lk_store 
 	const char *rscope = g->refresh_scope ? g->refresh_scope : g->scope;
 
 	err = lk_access_token_issue(&te, g->client, subject, g->scope, &out->access);
+	if (!err && lk_scope_covers(g->scope, LK_SCOPE_OPENID)) {
+		const struct lk_id_token_claims idc = {.user_id = g->user_id,
+						       .auth_time = g->auth_time,
+						       .nonce = g->nonce,
+						       .sid = g->sid,
+						       .amr = g->amr,
+						       .access_token = out->access.token};
+
+		err = lk_id_token_issue(env->cfg, env->keyring, g->client, &idc, env->now,
+					&out->id_token);
+	}
 	if (err || !lk_scope_covers(rscope, LK_SCOPE_OFFLINE_ACCESS))
 		return err;
 	err = lk_token_new(LK_TOKEN_REFRESH, out->refresh);
@@ -214,6 +227,7 @@ bool lk_grant_authorization_code(const struct lk_grant_env *env, const struct lk
 	g.scope = rec.scope;
 	g.sid = rec.sid;
 	g.amr = rec.amr;
+	g.nonce = rec.nonce;
 	g.auth_time = rec.auth_time;
 	e = issue_tokens(env, s, &g, out);
 	if (e)

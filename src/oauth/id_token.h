@@ -1,0 +1,34 @@
+/*
+ * OpenID Connect ID tokens (Core §2, §3.1.3.6): who signed in, when and how,
+ * for which client, signed with the application's id_token_alg.
+ */
+#ifndef LK_OAUTH_ID_TOKEN_H
+#define LK_OAUTH_ID_TOKEN_H
+
+#include <stdint.h>
+
+#include "config/config.h"
+#include "jose/keyring.h"
+#include "oauth/clients.h"
+
+struct lk_id_token_claims {
+	int64_t user_id; /* sub */
+	int64_t auth_time;
+	const char *nonce;	  /* "" or NULL: none (Core §3.1.2.1: echoed exactly) */
+	const char *sid;	  /* "" or NULL: none */
+	const char *amr;	  /* space-separated, "" or NULL: none */
+	const char *access_token; /* for at_hash; NULL: none */
+};
+
+/*
+ * Signs an ID token for client: iss, sub, aud = client_id, iat, exp (iat +
+ * the access token lifetime, at most an hour), auth_time, and nonce, sid,
+ * amr and at_hash (Core §3.1.3.6: the left half of the SHA-256 of the access
+ * token) when given. *out is the caller's (free it). LK_ENOTFOUND when no
+ * key signs with the application's algorithm (see [keys] signing_algs).
+ */
+enum lk_err lk_id_token_issue(const struct lk_config *cfg, const struct lk_keyring *kr,
+			      const struct lk_client *client, const struct lk_id_token_claims *c,
+			      int64_t now, char **out);
+
+#endif
