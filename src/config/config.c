@@ -21,8 +21,9 @@
  * read by the CLI, and those of latchkey's own build and test tooling, which
  * are exported in the shell that runs the binary under test.
  */
-static const char *const env_elsewhere[] = {"LATCHKEY_MASTER_KEY", "LATCHKEY_BIN",
-					    "LATCHKEY_TEST_DB_URL", "LATCHKEY_EXTRA_DEBS", NULL};
+static const char *const env_elsewhere[] = {"LATCHKEY_MASTER_KEY",     "LATCHKEY_BIN",
+					    "LATCHKEY_TEST_DB_URL",    "LATCHKEY_EXTRA_DEBS",
+					    "LATCHKEY_SCREENSHOT_DIR", NULL};
 
 __attribute__((format(printf, 3, 4))) static enum lk_err refuse(char *why, size_t whylen,
 								const char *fmt, ...)

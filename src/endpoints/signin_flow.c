@@ -114,8 +114,10 @@ bool lk_pending_load(struct lk_ctx *c, struct lk_store *s, const struct lk_reque
 	enum lk_err err;
 
 	(void)c;
-	if (!id || !*id || strlen(id) > 64 || !browser || strlen(browser) > 128)
+	if (!id || !*id || strlen(id) > 64)
 		goto expired;
+	if (!browser || strlen(browser) > 128)
+		browser = "";
 	err = lk_store_auth_request_get(s, id, &p.rec);
 	if (err == LK_ENOTFOUND)
 		goto expired;
@@ -124,10 +126,15 @@ bool lk_pending_load(struct lk_ctx *c, struct lk_store *s, const struct lk_reque
 		lk_ep_error_page(res, 500, "Something went wrong", "Please try again later.");
 		return false;
 	}
-	lk_sha256(browser, strlen(browser), hash);
-	if (p.rec.expires_at <= now ||
-	    !lk_ct_equal(hash, sizeof(hash), p.rec.browser_hash, sizeof(p.rec.browser_hash)))
+	if (p.rec.expires_at <= now)
 		goto expired;
+	lk_sha256(browser, strlen(browser), hash);
+	if (!lk_ct_equal(hash, sizeof(hash), p.rec.browser_hash, sizeof(p.rec.browser_hash))) {
+		/* Another browser, or none: a forged or copied link (CSRF), not an expiry. */
+		lk_pending_release(&p);
+		lk_ep_error_page(res, 403, "Sign-in request not valid here", msg_expired);
+		return false;
+	}
 	if (lk_authz_from_json(p.rec.params, &p.authz) != LK_OK)
 		goto expired;
 	p.browser = browser;
@@ -296,8 +303,12 @@ void lk_ep_continue(struct lk_ctx *c, struct lk_store *s, struct lk_request *req
 				 "The application is unknown or has been disabled.");
 		goto out;
 	}
-	err = lk_authz_next(s, client, a, sess, pending ? pending->rec.created_at : now, consented,
-			    now, &step, &oerr);
+	/*
+	 * Only a sign-in made for this pending request is fresh (prompt=login,
+	 * max_age); a session found at the first request never is.
+	 */
+	err = lk_authz_next(s, client, a, sess, pending ? pending->rec.created_at : INT64_MAX,
+			    consented, now, &step, &oerr);
 	if (err)
 		goto fail;
 	if (step == LK_AUTHZ_LOGIN || step == LK_AUTHZ_CONSENT) {

@@ -163,8 +163,8 @@ void lk_res_json_error(struct lk_response *res, int status, const char *error,
 /*
  * Sets status, text/html; charset=utf-8 and the security headers of HTML
  * pages: Content-Security-Policy (no inline script, frame-ancestors 'none'),
- * X-Frame-Options, X-Content-Type-Options: nosniff, Referrer-Policy:
- * no-referrer, Cache-Control: no-store.
+ * X-Frame-Options, Referrer-Policy: no-referrer, Cache-Control: no-store
+ * (the server adds X-Content-Type-Options: nosniff to every response).
  */
 void lk_res_html(struct lk_response *res, int status, const char *html);
 

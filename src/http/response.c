@@ -196,9 +196,9 @@ void lk_res_json_error(struct lk_response *res, int status, const char *error,
 
 void lk_res_html_to(struct lk_response *res, int status, const char *html, const char *form_origin)
 {
-	static const char *const names[] = {"X-Frame-Options", "X-Content-Type-Options",
-					    "Referrer-Policy", "Cache-Control"};
-	static const char *const values[] = {"DENY", "nosniff", "no-referrer", "no-store"};
+	/* X-Content-Type-Options: nosniff goes on every response (request.c). */
+	static const char *const names[] = {"X-Frame-Options", "Referrer-Policy", "Cache-Control"};
+	static const char *const values[] = {"DENY", "no-referrer", "no-store"};
 	char csp[sizeof(HTML_CSP) + FORM_ORIGIN_MAX + 2];
 	enum lk_err err = LK_OK;
 	size_t i;
