@@ -66,9 +66,10 @@ struct lk_authz_error {
  * (registered for the strategy: exact, any loopback port for
  * mobile-localhost, absent or the out-of-band URN for mobile-title; may be
  * absent when exactly one is registered); then, delivered to the client:
- * the grant, response_type, request/request_uri, response_mode, scope, PKCE
- * (S256 only; required for public clients, mobile strategies, and everyone
- * while [tokens] pkce_required), prompt, max_age and the limits.
+ * response_mode, a repeated parameter, the grant, response_type,
+ * request/request_uri, the length limits, prompt, max_age, PKCE (S256 only;
+ * required for public clients, mobile strategies, and everyone while
+ * [tokens] pkce_required) and scope.
  * true with *out filled (release it) on success; false with *err filled,
  * and *out filled too when err->trusted (release it then as well).
  */

@@ -81,8 +81,10 @@ static enum lk_err scope_union(const char *have, const char *more, char **out)
 		n = strcspn(p, " ");
 		if (!n)
 			break;
-		if (n > LK_SCOPE_MAX)
-			return LK_ETOOBIG;
+		if (n > LK_SCOPE_MAX) {
+			err = LK_ETOOBIG;
+			break;
+		}
 		memcpy(one, p, n);
 		one[n] = '\0';
 		if (!lk_scope_covers(lk_buf_str(&b), one))

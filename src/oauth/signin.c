@@ -89,8 +89,13 @@ enum lk_err lk_throttle_fail(struct lk_store *s, const struct lk_config *cfg, co
 		if (r.lock_seconds > LOCK_MAX)
 			r.lock_seconds = LOCK_MAX;
 		r.locked_until = now + r.lock_seconds;
-		/* The next failure after the lock locks again, for twice as long. */
+		/*
+		 * The next failure after the lock locks again, for twice as long;
+		 * the window counts from when attempts are possible again, so that
+		 * waiting out the locks does not reset their growth.
+		 */
 		r.failures = cfg->max_failures - 1;
+		r.window_start = r.locked_until;
 	}
 	r.expires_at = now + window + (r.locked_until > now ? r.locked_until - now : 0) + LOCK_MAX;
 	err = lk_store_throttle_put(s, key, &r);

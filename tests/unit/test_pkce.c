@@ -150,19 +150,16 @@ static void hmac_rfc4231_case2(void **state)
 	/* Another key gives another MAC. */
 	assert_int_equal(lk_hmac_sha256("jefe", 4, data, strlen(data), mac), LK_OK);
 	lk_hex(mac, sizeof(mac), hex);
-	assert_string_not_equal(
-		hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	assert_string_not_equal(hex,
+				"5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(rfc7636_vector),
-		cmocka_unit_test(verify_mismatch),
-		cmocka_unit_test(verifier_lengths),
-		cmocka_unit_test(verifier_characters),
-		cmocka_unit_test(challenge_form),
-		cmocka_unit_test(verify_long_verifier),
+		cmocka_unit_test(rfc7636_vector),     cmocka_unit_test(verify_mismatch),
+		cmocka_unit_test(verifier_lengths),   cmocka_unit_test(verifier_characters),
+		cmocka_unit_test(challenge_form),     cmocka_unit_test(verify_long_verifier),
 		cmocka_unit_test(hmac_rfc4231_case2),
 	};
 
