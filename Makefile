@@ -5,6 +5,7 @@
 #   make run        deps + build + serve on sqlite:latchkey.db at 127.0.0.1:8080
 #   make test       unit tests, fuzz corpus replay, black-box and browser tests
 #   make asan       the same tests under AddressSanitizer + UBSan
+#   make test-pg    the store unit tests against a throwaway PostgreSQL cluster
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each
 #   make format     clang-format every C file
 #
@@ -48,7 +49,8 @@ FUZZ_SECONDS ?= 60
 
 BIN := $(O)/latchkey
 
-.PHONY: all deps run test asan unit replay e2e browser fuzz format format-check clean bench
+.PHONY: all deps run test asan unit replay e2e browser fuzz format format-check clean bench \
+	test-pg
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -88,6 +90,17 @@ run: deps all
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+# The store test suites again, on PostgreSQL: scripts/pg-test.sh starts a
+# cluster of its own (as the postgres user when run by root), every suite
+# runs even after one fails, and the trap stops and removes the cluster
+# however the tests end.
+STORE_BIN := $(filter $(O)/tests/test_store%,$(UNIT_BIN))
+test-pg: $(STORE_BIN)
+	@set -e; env=$$(sh scripts/pg-test.sh); eval "$$env"; \
+	trap 'sh scripts/pg-test.sh stop' EXIT; status=0; \
+	for t in $(STORE_BIN); do echo "== $$t (postgres)"; $$t || status=1; done; \
+	exit $$status
 
 replay: $(REPLAY_BIN)
 	@set -e; for n in $(FUZZ_NAMES); do \

@@ -23,6 +23,9 @@ DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-2}
 CONNS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-1}
+# bench/refresh.lua shares the refresh tokens out between wrk's threads.
+BENCH_THREADS=$THREADS
+export BENCH_THREADS
 WORKERS=${BENCH_WORKERS:-2}
 LOG_LEVEL=${BENCH_LOG_LEVEL:-info}
 ONLY=${BENCH_ONLY:-}
@@ -123,10 +126,29 @@ selected() {
 	return 1
 }
 
+# Waits, up to 10 s, until the server has finished what a run of wrk left in
+# flight (wrk stops without waiting for its answers), so that a measured run
+# does not pay for the warm-up's requests: a few microseconds each for most
+# scenarios, but tens of milliseconds for S7's. Quiet = at most one clock
+# tick of CPU in 0.1 s.
+settle() {
+	settle_n=0
+	settle_a=$(proc_ticks "$PID")
+	while [ $settle_n -lt 100 ]; do
+		sleep 0.1
+		settle_b=$(proc_ticks "$PID")
+		[ $((settle_b - settle_a)) -le 1 ] && return 0
+		settle_a=$settle_b
+		settle_n=$((settle_n + 1))
+	done
+}
+
 N=0
 # scenario ID TITLE SCRIPT [KEY=VALUE...]: the KEY=VALUE pairs go to the
 # scenario's meta file (target_rps, floor, ...). The script's settings come
-# from exported BENCH_* variables.
+# from exported BENCH_* variables. PREPARE, when set, names a command run
+# before each run of wrk, unmeasured (S3's fresh refresh tokens); if it
+# fails, the scenario is reported as failed.
 scenario() {
 	id=$1 title=$2 script=$3
 	shift 3
@@ -136,9 +158,18 @@ scenario() {
 	{ echo "id=$id"; echo "title=$title"; for kv in "$@"; do echo "$kv"; done; } > "$d/meta"
 	selected "$id" || { echo "status=skipped" >> "$d/meta"; echo "note=not selected" >> "$d/meta"; return 0; }
 	echo "== $title"
+	if [ -n "${PREPARE:-}" ] && ! $PREPARE; then
+		{ echo "status=failed"; echo "note=preparing the run ($PREPARE) failed"; } >> "$d/meta"
+		return 0
+	fi
 	# Peak RSS of this scenario alone: reset the high-water mark first.
 	echo 5 > "/proc/$PID/clear_refs" 2>/dev/null || true
 	wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" -s "bench/$script" "$URL" > "$d/warmup.out" 2>&1 || true
+	settle
+	if [ -n "${PREPARE:-}" ] && ! $PREPARE; then
+		{ echo "status=failed"; echo "note=preparing the run ($PREPARE) failed"; } >> "$d/meta"
+		return 0
+	fi
 	children_cpu > "$TMP/w0"
 	[ -n "${COUNT_SQL:-}" ] && stored0=$(count_rows "$COUNT_SQL")
 	t0=$(date +%s.%N); s0=$(proc_ticks "$PID"); b0=$(machine_busy); i0=$(machine_irq)
@@ -265,6 +296,33 @@ else
 fi
 JWT_AUTH=$(node bench/report app-auth "$TMP/app-jwt.json")
 
+# The user's flows (S2, S3, S5, S7): a first-party public web application
+# (no consent page), a confidential application allowed the password grant,
+# and a user. The password has only characters that need no form encoding.
+export BENCH_PASSWORD=bench-password-0123456789
+WEB_REDIRECT=https://bench.example/cb
+WEB_SCOPE="openid api offline_access"
+if lk --log-level warn app add --name bench-web --grant authorization_code --client-type public \
+	--first-party --redirect-uri "$WEB_REDIRECT" --scope "$WEB_SCOPE" --json \
+	> "$TMP/app-web.json" 2> "$TMP/setup.err"; then
+	WEB_CLIENT=$(node bench/report json-field client_id < "$TMP/app-web.json")
+else
+	WEB_CLIENT=
+fi
+if lk --log-level warn app add --name bench-pw --grant password --scope "api offline_access" \
+	--json > "$TMP/app-pw.json" 2>> "$TMP/setup.err"; then
+	PW_AUTH=$(node bench/report app-auth "$TMP/app-pw.json")
+else
+	PW_AUTH=
+fi
+if echo "$BENCH_PASSWORD" | lk --log-level warn user add bench --password-stdin \
+	> /dev/null 2>> "$TMP/setup.err"; then
+	BENCH_USER=bench
+else
+	BENCH_USER=
+fi
+SETUP_ERR=$(head -c 300 "$TMP/setup.err" | tr '\n' ' ')
+
 # The first start creates the administrator (an Argon2id hash): do it once,
 # unmeasured, so that every measured start is on an existing database.
 start_server ""
@@ -340,31 +398,152 @@ introspection() {
 introspection jwt "${JWT_TOKEN:-}"
 introspection opaque "${OPAQUE_TOKEN:-}"
 
-# Flows with no scenario script yet: say whether their endpoint exists.
+# S2: authorization code + PKCE for a browser already signed in. The sign-in
+# itself goes through the real pages once (authorize, login form, session
+# cookie); the scenario then runs flows with that session.
+export BENCH_CLIENT_ID BENCH_REDIRECT_URI BENCH_SCOPE BENCH_VERIFIER BENCH_CHALLENGE BENCH_SESSION
+BENCH_CLIENT_ID=$WEB_CLIENT BENCH_REDIRECT_URI=$WEB_REDIRECT BENCH_SCOPE=$WEB_SCOPE
+BENCH_VERIFIER=bench-pkce-verifier-0123456789-abcdefghijklmnopqrstuvwxyz
+BENCH_CHALLENGE=$(node bench/report challenge "$BENCH_VERIFIER")
+BENCH_SESSION=
+
+# probe_flow: one S2 flow with the session, as probe does (P_STATUS, P_BODY:
+# the token response, or the authorization's answer if it gave no code).
+probe_flow() {
+	node bench/report code-flow "$URL" "$WEB_CLIENT" "$WEB_REDIRECT" "$WEB_SCOPE" "$BENCH_SESSION" \
+		"$BENCH_VERIFIER" > "$TMP/probe.json"
+	P_STATUS=$(node bench/report json-field status < "$TMP/probe.json")
+	node bench/report json-field body < "$TMP/probe.json" > "$TMP/probe.body"
+	P_BODY=$(head -c 300 "$TMP/probe.body")
+}
+
+title="S2 authorization code + PKCE"
 probe GET "/oauth2/authorize?response_type=code&client_id=x"
 if is_missing; then
-	not_landed s2 "S2 authorization code + PKCE" "GET /oauth2/authorize answers 404"
+	AUTHORIZE_MISSING=1
+	not_landed s2 "$title" "GET /oauth2/authorize answers 404"
 else
-	not_landed s2 "S2 authorization code + PKCE" "the endpoint exists; no scenario script yet"
+	AUTHORIZE_MISSING=
+	if [ -z "$WEB_CLIENT" ] || [ -z "$BENCH_USER" ]; then
+		failed s2 "$title" "app add or user add failed: $SETUP_ERR"
+	elif ! node bench/report signin "$URL" "$WEB_CLIENT" "$WEB_REDIRECT" "$WEB_SCOPE" \
+		"$BENCH_USER" "$BENCH_VERIFIER" > "$TMP/signin.json" 2> "$TMP/signin.err"; then
+		failed s2 "$title" "$(cat "$TMP/signin.err")"
+	else
+		BENCH_SESSION=$(node bench/report json-field session < "$TMP/signin.json")
+		probe_flow
+		if [ "$P_STATUS" != 200 ] || ! grep -q '"access_token"' "$TMP/probe.body"; then
+			failed s2 "$title" "probe: HTTP $P_STATUS $P_BODY"
+			BENCH_SESSION=
+		else
+			scenario s2 "$title" code_flow.lua target_rps=3000 unit=flows unit_kind=token
+		fi
+	fi
 fi
+
+# S3: refresh with rotation, by S2's public application (the kind of client
+# rotation is for). A refresh token is spent by its use, so each run of wrk
+# gets fresh ones, each from its own code flow (password grants would leave
+# Argon2id's memory in the peak RSS): one per connection and two spare per
+# thread (bench/refresh.lua says why). Their scope has no openid, so that a
+# refresh issues no ID token (an RS256 signature by default, S2's cost).
+BENCH_TOKEN_FILE=$TMP/refresh.tokens
+export BENCH_TOKEN_FILE
+S3_SCOPE="api offline_access"
+# refresh_tokens [N [FILE]]
+refresh_tokens() {
+	node bench/report refresh-tokens "$URL" "$WEB_CLIENT" "$WEB_REDIRECT" "$S3_SCOPE" \
+		"$BENCH_SESSION" "$BENCH_VERIFIER" "${1:-$((CONNS + 2 * THREADS))}" \
+		"${2:-$BENCH_TOKEN_FILE}" || return 1
+}
+title="S3 refresh with rotation"
 probe POST /oauth2/token "$JWT_AUTH" "grant_type=refresh_token&refresh_token=x"
 if [ "$S1_STATUS" != 200 ] || echo "$P_BODY" | grep -q unsupported_grant_type; then
-	not_landed s3 "S3 refresh with rotation" "grant_type=refresh_token is not supported"
+	not_landed s3 "$title" "grant_type=refresh_token is not supported"
+elif [ -z "$BENCH_SESSION" ]; then
+	if [ -n "$AUTHORIZE_MISSING" ]; then
+		not_landed s3 "$title" "no sign-in to get refresh tokens from"
+	else
+		failed s3 "$title" "no refresh tokens: the sign-in of S2 failed"
+	fi
+elif ! refresh_tokens 1 "$TMP/probe.tokens" 2> "$TMP/probe.err"; then
+	failed s3 "$title" "probe: $(cat "$TMP/probe.err")"
 else
-	not_landed s3 "S3 refresh with rotation" "the grant exists; no scenario script yet"
+	probe POST /oauth2/token "" \
+		"grant_type=refresh_token&refresh_token=$(cat "$TMP/probe.tokens")&client_id=$WEB_CLIENT"
+	if [ "$P_STATUS" != 200 ] || ! grep -q '"refresh_token"' "$TMP/probe.body"; then
+		failed s3 "$title" "probe: HTTP $P_STATUS $P_BODY"
+	else
+		PREPARE=refresh_tokens
+		scenario s3 "$title" refresh.lua target_rps=5000
+		PREPARE=
+	fi
 fi
+
+# S5: userinfo with an access token of an openid grant (a fresh S2 flow).
+title="S5 userinfo"
 probe GET /oauth2/userinfo
 if is_missing; then
-	not_landed s5 "S5 userinfo" "GET /oauth2/userinfo answers 404"
+	not_landed s5 "$title" "GET /oauth2/userinfo answers 404"
+elif [ -z "$BENCH_SESSION" ]; then
+	if [ -n "$AUTHORIZE_MISSING" ]; then
+		not_landed s5 "$title" "no sign-in to get an openid access token from"
+	else
+		failed s5 "$title" "no openid access token: the sign-in of S2 failed"
+	fi
 else
-	not_landed s5 "S5 userinfo" "the endpoint exists; no scenario script yet"
+	probe_flow
+	if [ "$P_STATUS" != 200 ]; then
+		failed s5 "$title" "getting an openid access token: HTTP $P_STATUS $P_BODY"
+	else
+		BENCH_TOKEN=$(node bench/report json-field access_token < "$TMP/probe.body")
+		probe GET /oauth2/userinfo "Bearer $BENCH_TOKEN"
+		if [ "$P_STATUS" != 200 ] || ! grep -q '"sub"' "$TMP/probe.body"; then
+			failed s5 "$title" "probe: HTTP $P_STATUS $P_BODY"
+		else
+			scenario s5 "$title" userinfo.lua vs_http_floor=1
+		fi
+	fi
 fi
-probe POST /login "" "username=x&password=y"
-if is_missing; then
-	not_landed s7 "S7 password login" "POST /login answers 404"
+
+# S7: password login, the password grant with the right password: one
+# Argon2id verification each. Its floor is the cores divided by the time of
+# one verification, measured first on the idle server (bench/report
+# argon2-time: the median of 20 password grants one after the other).
+title="S7 password login"
+export BENCH_BODY="grant_type=password&username=$BENCH_USER&password=$BENCH_PASSWORD&scope=api"
+probe POST /oauth2/token "$PW_AUTH" "$BENCH_BODY"
+if [ "$S1_STATUS" != 200 ] || echo "$P_BODY" | grep -q unsupported_grant_type; then
+	not_landed s7 "$title" "grant_type=password is not supported"
+elif [ -z "$PW_AUTH" ] || [ -z "$BENCH_USER" ]; then
+	failed s7 "$title" "app add or user add failed: $SETUP_ERR"
+elif [ "$P_STATUS" != 200 ] || ! grep -q '"access_token"' "$TMP/probe.body"; then
+	failed s7 "$title" "probe: HTTP $P_STATUS $P_BODY"
 else
-	not_landed s7 "S7 password login" "the page exists; no scenario script yet"
+	ARGON2_MS=
+	if selected s7; then
+		# The server's CPU time over the same grants (21 with the unmeasured
+		# first) tells whether other load stretched the wall-clock median.
+		settle
+		c0=$(proc_ticks "$PID")
+		ARGON2_MS=$(node bench/report argon2-time "$URL" "$PW_AUTH" "$BENCH_USER" 20 |
+			node bench/report json-field median_ms)
+		c1=$(proc_ticks "$PID")
+		ARGON2_CPU_MS=$(echo "$c0 $c1 $(getconf CLK_TCK)" |
+			awk '{ printf "%.1f", ($2 - $1) * 1000 / $3 / 21 }')
+		echo "== Argon2id: $ARGON2_MS ms per password grant (median of 20; server CPU $ARGON2_CPU_MS ms each)"
+	fi
+	if [ -n "$ARGON2_MS" ]; then
+		ARGON2_FLOOR=$(echo "$NCPU $ARGON2_MS" | awk '{ printf "%.1f", $1 * 1000 / $2 }')
+		BENCH_AUTH=$PW_AUTH
+		scenario s7 "$title" token.lua floor=argon2id argon2_ms="$ARGON2_MS" \
+			argon2_cpu_ms="$ARGON2_CPU_MS" floor_rps="$ARGON2_FLOOR" target_floor_fraction=0.85
+	else
+		# Not selected: scenario() records it as skipped.
+		scenario s7 "$title" token.lua
+	fi
 fi
+unset BENCH_BODY
 
 # S1 RS256: the access token algorithm is the server's, so restart with it.
 if [ "$S1_STATUS" = 200 ]; then

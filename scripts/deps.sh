@@ -1,13 +1,14 @@
 #!/bin/sh
 # Installs what building, running and testing latchkey needs on Debian 12:
-# the -dev packages of the libraries it links, the test tools, Node.js for the
+# the -dev packages of the libraries it links, the test tools (PostgreSQL for
+# the store tests on that backend, see scripts/pg-test.sh), Node.js for the
 # black-box tests, Chromium for the browser test, and the npm test packages from package-lock.json.
 # Only missing packages are installed; apt-get runs through sudo when not root.
 set -eu
 
 DEBS="build-essential pkg-config clang libclang-rt-14-dev
 libmicrohttpd-dev libssl-dev libcjose-dev libjansson-dev libsqlite3-dev
-libpq-dev libargon2-dev libinih-dev libcmocka-dev sqlite3 wrk chromium"
+libpq-dev libargon2-dev libinih-dev libcmocka-dev sqlite3 postgresql wrk chromium"
 command -v node >/dev/null 2>&1 || DEBS="$DEBS nodejs"
 command -v npm >/dev/null 2>&1 || DEBS="$DEBS npm"
 [ -n "${LATCHKEY_EXTRA_DEBS:-}" ] && DEBS="$DEBS $LATCHKEY_EXTRA_DEBS"

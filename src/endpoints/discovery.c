@@ -59,7 +59,21 @@ static const struct {
 	{LK_MD_REGISTRATION_ENDPOINT, LK_PATH_REGISTER},
 	{LK_MD_INTROSPECTION_ENDPOINT, LK_PATH_INTROSPECT},
 	{LK_MD_REVOCATION_ENDPOINT, LK_PATH_REVOKE},
+	{LK_MD_USERINFO_ENDPOINT, LK_PATH_USERINFO},
+	{LK_MD_END_SESSION_ENDPOINT, LK_PATH_LOGOUT},
 };
+
+/*
+ * Discovery §3 claims_supported: what the ID token (oauth/id_token.c) and
+ * userinfo (oauth/userinfo.c) may carry.
+ */
+#define CLAIMS                                                                                     \
+	LK_CLAIM_SUB " " LK_CLAIM_ISS " " LK_CLAIM_AUD " " LK_CLAIM_EXP " " LK_CLAIM_IAT           \
+		     " " LK_CLAIM_AUTH_TIME " " LK_CLAIM_NONCE " " LK_CLAIM_SID " " LK_CLAIM_AMR   \
+		     " " LK_CLAIM_AT_HASH " " LK_CLAIM_NAME " " LK_CLAIM_GIVEN_NAME                \
+		     " " LK_CLAIM_FAMILY_NAME " " LK_CLAIM_PREFERRED_USERNAME                      \
+		     " " LK_CLAIM_UPDATED_AT " " LK_CLAIM_EMAIL " " LK_CLAIM_EMAIL_VERIFIED        \
+		     " " LK_CLAIM_PHONE_NUMBER " " LK_CLAIM_PHONE_NUMBER_VERIFIED
 
 /* Client authentication at introspection and revocation (client_auth.h). */
 #define INTROSPECTION_AUTH \
@@ -112,6 +126,16 @@ static enum lk_err build(const struct lk_config *cfg, bool with_scopes,
 	json_object_set_new(doc, LK_MD_AUTH_RESPONSE_ISS, json_true());
 	/* RFC 8414 §2: the algorithms private_key_jwt assertions may be signed with. */
 	json_object_set_new(doc, LK_MD_TOKEN_AUTH_SIGNING_ALGS, word_array(LK_ASSERTION_ALGS));
+	json_object_set_new(doc, LK_MD_CLAIMS_SUPPORTED, word_array(CLAIMS));
+	/*
+	 * Discovery §3: request objects and the claims parameter are not
+	 * supported. request_uri_parameter_supported defaults to true, so it must
+	 * be said; the other two are said alike. Userinfo answers JSON only, so
+	 * userinfo_signing_alg_values_supported is left out.
+	 */
+	json_object_set_new(doc, LK_MD_REQUEST_PARAMETER_SUPPORTED, json_false());
+	json_object_set_new(doc, LK_MD_REQUEST_URI_PARAMETER_SUPPORTED, json_false());
+	json_object_set_new(doc, LK_MD_CLAIMS_PARAMETER_SUPPORTED, json_false());
 	if (with_scopes)
 		json_object_set_new(doc, LK_MD_SCOPES_SUPPORTED, scope_array(scopes, nscopes));
 	s = json_dumps(doc, JSON_COMPACT);
@@ -136,12 +160,15 @@ enum lk_err lk_discovery_build_scopes(const struct lk_config *cfg, const struct 
 /*
  * GET /.well-known/openid-configuration and
  * GET /.well-known/oauth-authorization-server (RFC 8414 §3): one document
- * serves both, as RFC 8414 §5 allows.
+ * serves both, as RFC 8414 §5 allows. Browser-based applications read it
+ * too, so it speaks CORS (lk_ep_cors).
  */
 void lk_ep_discovery(void *ctx, struct lk_request *req, struct lk_response *res)
 {
 	struct lk_ctx *c = ctx;
 
+	if (lk_ep_cors(c->cfg, req, res, "GET"))
+		return;
 	/* The refresher swaps the document when the scope catalog changes. */
 	pthread_mutex_lock(&c->lock);
 	lk_res_json(res, 200, c->discovery);

@@ -56,6 +56,25 @@ void lk_ep_check(void *ctx, struct lk_request *req, struct lk_response *res);
 #define LK_PATH_SCIM "/scim/v2"
 void lk_ep_scim(void *ctx, struct lk_request *req, struct lk_response *res);
 
+/*
+ * OpenID Connect: userinfo (Core §5.3) and RP-initiated logout (RP-Initiated
+ * Logout 1.0), each GET and POST.
+ */
+void lk_ep_userinfo(void *ctx, struct lk_request *req, struct lk_response *res);
+void lk_ep_logout(void *ctx, struct lk_request *req, struct lk_response *res);
+
+/*
+ * CORS for the endpoints browser-based applications call (userinfo, token,
+ * JWKS, discovery): when the request's Origin is exactly one of [server]
+ * cors_origins, adds Access-Control-Allow-Origin with it; whenever origins
+ * are configured, Vary: Origin. An OPTIONS request is a preflight, answered
+ * here with 204, Allow and, for an allowed origin, the Access-Control-Allow-
+ * Methods methods ("GET, POST"), Allow-Headers and Max-Age; true then tells
+ * the handler to return at once. Call it first: it only adds headers.
+ */
+bool lk_ep_cors(const struct lk_config *cfg, const struct lk_request *req, struct lk_response *res,
+		const char *methods);
+
 struct lk_oauth_error;
 
 /*

@@ -4,12 +4,17 @@
 /*
  * GET /oauth2/jwks: the public half of every published key (next, active and
  * retired). A key is published before it signs, so clients may cache for a
- * minute without ever missing the key of a token they are shown.
+ * minute without ever missing the key of a token they are shown. Browser-
+ * based applications fetch it too, so it speaks CORS (lk_ep_cors).
  */
 void lk_ep_jwks(void *ctx, struct lk_request *req, struct lk_response *res)
 {
-	struct lk_keyring *kr = lk_ctx_keyring(ctx);
+	struct lk_ctx *c = ctx;
+	struct lk_keyring *kr;
 
+	if (lk_ep_cors(c->cfg, req, res, "GET"))
+		return;
+	kr = lk_ctx_keyring(c);
 	if (!kr) {
 		lk_res_json_error(res, 503, "temporarily_unavailable", "no signing keys loaded");
 		return;

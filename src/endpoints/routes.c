@@ -3,9 +3,10 @@
 #include "oauth/params.h"
 
 static const struct lk_route routes[] = {
-	{"GET", LK_PATH_OIDC_DISCOVERY, false, lk_ep_discovery},
-	{"GET", LK_PATH_OAUTH_METADATA, false, lk_ep_discovery},
-	{"GET", LK_PATH_JWKS, false, lk_ep_jwks},
+	/* OPTIONS: CORS preflights, answered by the handler (lk_ep_cors). */
+	{"GET,OPTIONS", LK_PATH_OIDC_DISCOVERY, false, lk_ep_discovery},
+	{"GET,OPTIONS", LK_PATH_OAUTH_METADATA, false, lk_ep_discovery},
+	{"GET,OPTIONS", LK_PATH_JWKS, false, lk_ep_jwks},
 	{"GET", LK_PATH_HEALTHZ, false, lk_ep_healthz},
 	{"GET,POST", LK_PATH_AUTHORIZE, false, lk_ep_authorize},
 	{"GET,POST", LK_PATH_LOGIN, false, lk_ep_login},
@@ -18,6 +19,8 @@ static const struct lk_route routes[] = {
 	{"POST", LK_PATH_INTROSPECT, false, lk_ep_introspect},
 	{"POST", LK_PATH_REVOKE, false, lk_ep_revoke},
 	{"GET", LK_PATH_CHECK, false, lk_ep_check},
+	{"GET,POST,OPTIONS", LK_PATH_USERINFO, false, lk_ep_userinfo},
+	{"GET,POST", LK_PATH_LOGOUT, false, lk_ep_logout},
 	{"GET,POST,PUT,PATCH,DELETE", LK_PATH_SCIM "/", true, lk_ep_scim},
 };
 

@@ -73,6 +73,8 @@ void lk_ep_token(void *ctx, struct lk_request *req, struct lk_response *res)
 	struct lk_oauth_error e = {0};
 	const char *grant;
 
+	if (lk_ep_cors(c->cfg, req, res, "POST"))
+		return;
 	if (strcmp(req->method, "POST") != 0) {
 		method_not_allowed(res);
 		return;

@@ -210,4 +210,38 @@
 #define LK_COOKIE_SESSION "lk_session"
 #define LK_COOKIE_BROWSER "lk_browser"
 
+/*
+ * OpenID Connect beyond the ID token: the userinfo endpoint and its token
+ * parameter (Core §5.3, RFC 6750 §2.2), the scopes that release standard
+ * claims and those claims (Core §5.4, §5.1), the discovery members that say
+ * what is and is not supported (Discovery §3), RP-Initiated Logout 1.0 §2,
+ * and the headers of CORS for browser-based applications (Fetch standard).
+ */
+#define LK_P_ACCESS_TOKEN "access_token"
+#define LK_SCOPE_PROFILE "profile"
+#define LK_SCOPE_EMAIL "email"
+#define LK_SCOPE_PHONE "phone"
+#define LK_CLAIM_NAME "name"
+#define LK_CLAIM_GIVEN_NAME "given_name"
+#define LK_CLAIM_FAMILY_NAME "family_name"
+#define LK_CLAIM_PREFERRED_USERNAME "preferred_username"
+#define LK_CLAIM_UPDATED_AT "updated_at"
+#define LK_CLAIM_EMAIL "email"
+#define LK_CLAIM_EMAIL_VERIFIED "email_verified"
+#define LK_CLAIM_PHONE_NUMBER "phone_number"
+#define LK_CLAIM_PHONE_NUMBER_VERIFIED "phone_number_verified"
+#define LK_MD_REQUEST_PARAMETER_SUPPORTED "request_parameter_supported"
+#define LK_MD_REQUEST_URI_PARAMETER_SUPPORTED "request_uri_parameter_supported"
+#define LK_MD_CLAIMS_PARAMETER_SUPPORTED "claims_parameter_supported"
+#define LK_P_ID_TOKEN_HINT "id_token_hint"
+#define LK_P_POST_LOGOUT_REDIRECT_URI "post_logout_redirect_uri"
+#define LK_HDR_ORIGIN "Origin"
+#define LK_HDR_VARY "Vary"
+#define LK_HDR_ALLOW_ORIGIN "Access-Control-Allow-Origin"
+#define LK_HDR_ALLOW_METHODS "Access-Control-Allow-Methods"
+#define LK_HDR_ALLOW_HEADERS "Access-Control-Allow-Headers"
+#define LK_HDR_EXPOSE_HEADERS "Access-Control-Expose-Headers"
+#define LK_HDR_MAX_AGE "Access-Control-Max-Age"
+#define LK_HDR_WWW_AUTHENTICATE "WWW-Authenticate"
+
 #endif

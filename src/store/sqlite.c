@@ -768,6 +768,7 @@ static const struct lk_store_ops sqlite_ops = {
 	.throttle_put = lk_sqlite_throttle_put,
 	.throttle_delete = lk_sqlite_throttle_delete,
 	.signin_delete_expired = lk_sqlite_signin_delete_expired,
+	.refresh_revoke_session = lk_sqlite_refresh_revoke_session,
 };
 
 /*

@@ -92,6 +92,14 @@
 #define CODE_KEEP_SECONDS "3600"
 
 /*
+ * The grants an application was issued in one session, for RP-initiated
+ * logout: ?1 is the session id, ?2 the client_id. The refresh tokens keep
+ * their rows when revoked, so the statements that run after the refresh
+ * tokens are revoked still find the same families.
+ */
+#define SESSION_FAMILIES "SELECT family FROM refresh_tokens WHERE sid = ?1 AND client_id = ?2"
+
+/*
  * A JWT id revoked with its grant is remembered until the latest expiry it
  * was issued with; one already expired needs no remembering. A second
  * revocation keeps the later expiry, as ST_JTI_REVOKE does.
@@ -282,6 +290,16 @@
 	  "INSERT INTO revoked_jtis (jti, expires_at) "                                            \
 	  "SELECT jti, max(expires_at) FROM grant_jtis "                                           \
 	  "WHERE user_id = ?1 AND expires_at > ?2 GROUP BY jti" JTI_KEEP_LATER)                    \
+	X(ST_SESSION_REVOKE_REFRESH, "UPDATE refresh_tokens SET revoked = 1 "                      \
+				     "WHERE revoked = 0 AND family IN (" SESSION_FAMILIES ")")     \
+	X(ST_SESSION_REVOKE_TOKENS, "UPDATE access_tokens SET revoked = 1 "                        \
+				    "WHERE revoked = 0 AND grant_id IN (" SESSION_FAMILIES ")")    \
+	X(ST_SESSION_REVOKE_JTIS, "INSERT INTO revoked_jtis (jti, expires_at) "                    \
+				  "SELECT jti, max(expires_at) FROM grant_jtis "                   \
+				  "WHERE grant_id IN (" SESSION_FAMILIES                           \
+				  ") AND expires_at > ?3 GROUP BY jti" JTI_KEEP_LATER)             \
+	X(ST_SESSION_USE_CODES, "UPDATE codes SET used_at = ?3 "                                   \
+				"WHERE used_at = 0 AND grant_id IN (" SESSION_FAMILIES ")")        \
 	X(ST_CONSENT_GET, "SELECT scope FROM consents WHERE user_id = ?1 AND client_id = ?2")      \
 	X(ST_CONSENT_SET, "INSERT INTO consents (user_id, client_id, scope, updated_at) "          \
 			  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (user_id, client_id) DO UPDATE "    \
@@ -519,5 +537,7 @@ enum lk_err lk_sqlite_throttle_put(struct lk_store *s, const char *key,
 				   const struct lk_throttle_record *r);
 enum lk_err lk_sqlite_throttle_delete(struct lk_store *s, const char *key);
 enum lk_err lk_sqlite_signin_delete_expired(struct lk_store *s, int64_t now, int *deleted);
+enum lk_err lk_sqlite_refresh_revoke_session(struct lk_store *s, const char *sid,
+					     const char *client_id, int64_t now);
 
 #endif

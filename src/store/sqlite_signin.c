@@ -10,9 +10,10 @@
  * is 0) followed by a read of the row: the update alone decides which of
  * several concurrent callers wins, since the database serializes writers and
  * each one re-checks the condition under the write lock; the read tells the
- * losers what they lost to. Revoking a grant or all of a user's grants
- * touches several tables. Both run inside a savepoint (lk_sqlite_unit_begin),
- * so that they stay one unit whether or not the caller holds a transaction.
+ * losers what they lost to. Revoking a grant, all of a user's grants, or
+ * an application's grants of one session touches several tables. Both run
+ * inside a savepoint (lk_sqlite_unit_begin), so that they stay one unit
+ * whether or not the caller holds a transaction.
  */
 #include "store/sqlite_int.h"
 
@@ -618,6 +619,50 @@ enum lk_err lk_sqlite_user_revoke_grants(struct lk_store *base, int64_t user_id,
 {
 	return revoke(conn(base), user_steps, sizeof(user_steps) / sizeof(user_steps[0]), NULL,
 		      user_id, now);
+}
+
+/*
+ * A session's grants of one application (RP-initiated logout): the same
+ * four steps as a grant's, for every family SESSION_FAMILIES names. Each
+ * statement takes ?1 sid, ?2 client_id and, when it writes a time, ?3 now.
+ */
+static const enum stmt_id session_steps[] = {
+	ST_SESSION_REVOKE_REFRESH,
+	ST_SESSION_REVOKE_TOKENS,
+	ST_SESSION_REVOKE_JTIS,
+	ST_SESSION_USE_CODES,
+};
+
+static enum lk_err session_step(struct sqlite_store *s, enum stmt_id id, const char *sid,
+				const char *client_id, int64_t now)
+{
+	sqlite3_stmt *st = NULL;
+	enum lk_err err = lk_sqlite_stmt(s, id, &st);
+	int rc;
+
+	if (err)
+		return err;
+	rc = lk_sqlite_bind_text(st, 1, sid);
+	if (rc == SQLITE_OK)
+		rc = lk_sqlite_bind_text(st, 2, client_id);
+	if (rc == SQLITE_OK && sqlite3_bind_parameter_count(st) >= 3)
+		rc = sqlite3_bind_int64(st, 3, now);
+	err = lk_sqlite_bound(s, id, st, rc);
+	return err ? err : lk_sqlite_step_done(s, id, st);
+}
+
+enum lk_err lk_sqlite_refresh_revoke_session(struct lk_store *base, const char *sid,
+					     const char *client_id, int64_t now)
+{
+	struct sqlite_store *s = conn(base);
+	bool outer = false;
+	enum lk_err err = lk_sqlite_unit_begin(s, &outer);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < sizeof(session_steps) / sizeof(session_steps[0]) && !err; i++)
+		err = session_step(s, session_steps[i], sid, client_id, now);
+	return lk_sqlite_unit_end(s, outer, err);
 }
 
 /* ---- Consents ---- */

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/secure.h"
 #include "store/backend.h"
+#include "store/pg_int.h"
 
 #define SQLITE_PREFIX "sqlite:"
 #define SQLITE_MEMORY ":memory:"
@@ -40,8 +41,8 @@ bool lk_store_url_supported(const char *url)
 	if (!url || strnlen(url, LK_STORE_URL_MAX + 1) > LK_STORE_URL_MAX)
 		return false;
 	/*
-	 * PostgreSQL URLs are accepted here so that configurations naming one
-	 * stay valid; until pg.c exists, lk_store_open refuses them.
+	 * A PostgreSQL URL is any libpq connection URI of those two schemes;
+	 * libpq itself checks the rest when lk_store_open connects.
 	 */
 	return sqlite_path(url) != NULL || is_postgres(url);
 }
@@ -57,11 +58,10 @@ enum lk_err lk_store_open(const char *url, struct lk_store **out)
 	path = sqlite_path(url);
 	if (path)
 		return lk_sqlite_open(path, out);
-	/* The URL may hold a password: name the scheme, never the URL. */
 	if (is_postgres(url))
-		lk_error("store: this build has no PostgreSQL backend yet");
-	else
-		lk_error("store: unknown database URL scheme (want sqlite:PATH)");
+		return lk_pg_open(url, out);
+	/* The URL may hold a password: name the scheme, never the URL. */
+	lk_error("store: unknown database URL scheme (want sqlite:PATH or postgres://...)");
 	return LK_EINVAL;
 }
 
@@ -1067,6 +1067,20 @@ enum lk_err lk_store_grant_revoke(struct lk_store *s, const char *grant_id, int6
 		return LK_EINVAL;
 	err = check_str(grant_id, LK_SIGNIN_STR_MAX);
 	return err ? err : s->ops->grant_revoke(s, grant_id, now);
+}
+
+/* now marks the grants' unredeemed codes used, so it must be > 0. */
+enum lk_err lk_store_refresh_revoke_session(struct lk_store *s, const char *sid,
+					    const char *client_id, int64_t now)
+{
+	enum lk_err err;
+
+	if (!s || !is_mark(now))
+		return LK_EINVAL;
+	err = check_str(sid, LK_SIGNIN_STR_MAX);
+	if (!err)
+		err = check_str(client_id, LK_SIGNIN_STR_MAX);
+	return err ? err : s->ops->refresh_revoke_session(s, sid, client_id, now);
 }
 
 /* now marks the user's unredeemed codes used, so it must be > 0. */

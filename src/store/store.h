@@ -170,6 +170,8 @@ struct lk_store_ops {
 				    const struct lk_throttle_record *r);
 	enum lk_err (*throttle_delete)(struct lk_store *s, const char *key);
 	enum lk_err (*signin_delete_expired)(struct lk_store *s, int64_t now, int *deleted);
+	enum lk_err (*refresh_revoke_session)(struct lk_store *s, const char *sid,
+					      const char *client_id, int64_t now);
 };
 
 /* Every backend's connection starts with this header. */
@@ -720,5 +722,17 @@ enum lk_err lk_store_throttle_delete(struct lk_store *s, const char *key);
  * still revokes what the code issued). *deleted (may be NULL) counts rows.
  */
 enum lk_err lk_store_signin_delete_expired(struct lk_store *s, int64_t now, int *deleted);
+
+/*
+ * RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): revokes, as
+ * lk_store_grant_revoke does, every grant (refresh-token family) of which a
+ * refresh token was issued to client_id in session sid: its refresh tokens,
+ * opaque and JWT access tokens, and unredeemed codes. Other applications'
+ * grants in that session, and the application's grants of other sessions,
+ * stay. sid and client_id are required (an empty sid, as the password grant
+ * stores, names no session). Idempotent; nothing to revoke is not an error.
+ */
+enum lk_err lk_store_refresh_revoke_session(struct lk_store *s, const char *sid,
+					    const char *client_id, int64_t now);
 
 #endif

@@ -56,6 +56,7 @@ EMBED(lk_ui_file_result, "src/ui/templates/result.html");
 EMBED(lk_ui_file_form_post, "src/ui/templates/form_post.html");
 EMBED(lk_ui_file_form_post_field, "src/ui/templates/form_post_field.html");
 EMBED(lk_ui_file_message, "src/ui/templates/message.html");
+EMBED(lk_ui_file_logout, "src/ui/templates/logout.html");
 EMBED(lk_ui_file_css, "src/ui/static/latchkey.css");
 EMBED(lk_ui_file_js, "src/ui/static/form_post.js");
 
@@ -80,6 +81,7 @@ static const struct file files[] = {
 	{"form_post.html", NULL, lk_ui_file_form_post, lk_ui_file_form_post_end},
 	{"form_post_field.html", NULL, lk_ui_file_form_post_field, lk_ui_file_form_post_field_end},
 	{"message.html", NULL, lk_ui_file_message, lk_ui_file_message_end},
+	{"logout.html", NULL, lk_ui_file_logout, lk_ui_file_logout_end},
 	{"latchkey.css", CT_CSS, lk_ui_file_css, lk_ui_file_css_end},
 	{"form_post.js", CT_JS, lk_ui_file_js, lk_ui_file_js_end},
 };

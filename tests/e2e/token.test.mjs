@@ -473,6 +473,13 @@ test('discovery advertises the token endpoint and follows the scope catalog', as
   assert.deepEqual([...md.token_endpoint_auth_methods_supported].sort(),
     ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt']);
   assert.deepEqual(md.token_endpoint_auth_signing_alg_values_supported, ['RS256', 'PS256', 'ES256']);
+  // OpenID Connect Discovery §3 (the details are in oidc.test.mjs).
+  assert.equal(md.userinfo_endpoint, `${srv.url}/oauth2/userinfo`);
+  assert.equal(md.end_session_endpoint, `${srv.url}/oauth2/logout`);
+  assert.ok(md.claims_supported.includes('sub'));
+  assert.equal(md.request_parameter_supported, false);
+  assert.equal(md.request_uri_parameter_supported, false);
+  assert.equal(md.claims_parameter_supported, false);
   for (const s of ['api', 'openid', 'user_sync', 'odata_query', 'register', 'admin']) assert.ok(md.scopes_supported.includes(s), s);
   const as = await (await fetch(`${srv.url}/.well-known/oauth-authorization-server`)).json();
   assert.deepEqual(as, md);

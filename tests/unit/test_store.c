@@ -107,8 +107,10 @@ static void test_url_errors(void **state)
 	assert_int_equal(lk_store_open(NULL, &s), LK_EINVAL);
 	assert_int_equal(lk_store_open("sqlite:x.db", NULL), LK_EINVAL);
 	assert_int_equal(lk_store_open("mysql://localhost/db", &s), LK_EINVAL);
-	assert_int_equal(lk_store_open("postgres://u:secret@localhost/db", &s), LK_EINVAL);
-	assert_int_equal(lk_store_open("postgresql://localhost/db", &s), LK_EINVAL);
+	/* A PostgreSQL server that cannot be reached (a socket directory that does not exist). */
+	assert_int_equal(lk_store_open("postgres://u:secret@/db?host=/nonexistent-lk-dir", &s),
+			 LK_ESTORE);
+	assert_int_equal(lk_store_open("postgresql:///db?host=/nonexistent-lk-dir", &s), LK_ESTORE);
 	assert_int_equal(lk_store_open("sqlite:", &s), LK_EINVAL);
 	assert_int_equal(lk_store_open("latchkey.db", &s), LK_EINVAL);
 	assert_int_equal(lk_store_open("sqlite:/nonexistent-lk-dir/sub/x.db", &s), LK_ESTORE);
