@@ -128,7 +128,8 @@ enum lk_err lk_config_load_buffer(struct lk_config *cfg, const char *data, size_
  * lower-cased). Variables that start with LATCHKEY_ but name no key are
  * LK_ECONFIG, except the ones latchkey reads elsewhere (LATCHKEY_MASTER_KEY)
  * and those of its build and test tooling (LATCHKEY_BIN, LATCHKEY_TEST_DB_URL,
- * LATCHKEY_EXTRA_DEBS). Relative paths are left as given (relative to the current directory). err
+ * LATCHKEY_EXTRA_DEBS, LATCHKEY_SCREENSHOT_DIR, LATCHKEY_PG_DIR). Relative
+ * paths are left as given (relative to the current directory). err
  * says "VARIABLE: reason"; cfg is unchanged on error.
  */
 enum lk_err lk_config_load_env(struct lk_config *cfg, char *const *envp, char *err,
