@@ -5,6 +5,7 @@
  *            [--log-level L] [--log-format text|json] COMMAND ...
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -178,6 +179,13 @@ int main(int argc, char **argv)
 	const struct lk_command *cmd;
 	int next = 0, words = 0, rc;
 
+	/*
+	 * Argon2id takes about 19 MiB per password check. A fixed mmap
+	 * threshold keeps such blocks mapped on their own and unmapped when
+	 * freed; glibc's default raises the threshold after the first free, and
+	 * the heap then keeps the memory of every concurrent check for good.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	rc = parse_globals(argc, argv, &g, &next);
 	if (rc < 0)
 		return LK_EXIT_OK;
