@@ -140,15 +140,52 @@ static enum lk_err find_user(struct lk_store *s, const struct lk_config *cfg, co
 	return lk_store_user_find(s, domain, user, out);
 }
 
+/*
+ * A security event in the audit log (issue: hardening): who tried, from
+ * where, about which account. Never the password. A failure to record is
+ * logged and does not change the answer.
+ */
+static void audit(struct lk_store *s, int64_t now, const char *action, const char *ukey,
+		  const char *akey, const char *detail)
+{
+	struct lk_audit e = {
+		.at = now,
+		.actor = (char *)akey,
+		.action = (char *)action,
+		.object_type = (char *)"user",
+		.object_id = (char *)(strncmp(ukey, "user:", 5) == 0 ? ukey + 5 : ukey),
+		.detail = (char *)detail,
+	};
+	enum lk_err err = lk_store_audit_add(s, &e);
+
+	if (err)
+		lk_warn("cannot record %s in the audit log: %s", action, lk_err_str(err));
+}
+
 /* Counts a failure for the account and the address; the answer stays "denied". */
 static enum lk_err failed(struct lk_store *s, const struct lk_config *cfg, const char *ukey,
 			  const char *akey, int64_t now)
 {
+	int64_t wait_user = 0, wait_addr = 0;
 	enum lk_err err = lk_throttle_fail(s, cfg, ukey, now);
 
 	if (!err)
 		err = lk_throttle_fail(s, cfg, akey, now);
-	return err ? err : LK_EDENIED;
+	if (err)
+		return err;
+	audit(s, now, "signin.failure", ukey, akey, "wrong user name or password, or disabled");
+	/* The failure that starts a lock is worth its own line. */
+	if (lk_throttle_locked(s, ukey, now, &wait_user) == LK_OK &&
+	    lk_throttle_locked(s, akey, now, &wait_addr) == LK_OK && (wait_user || wait_addr)) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "locked for %lld s (%s)",
+			 (long long)(wait_user > wait_addr ? wait_user : wait_addr),
+			 wait_user ? "account" : "address");
+		lk_warn("sign-in locked: %s", why);
+		audit(s, now, "signin.lockout", ukey, akey, why);
+	}
+	return LK_EDENIED;
 }
 
 enum lk_err lk_signin_password(struct lk_store *s, const struct lk_config *cfg,
@@ -182,6 +219,7 @@ enum lk_err lk_signin_password(struct lk_store *s, const struct lk_config *cfg,
 		goto out;
 	if (wait_user || wait_addr) {
 		*retry_after = wait_user > wait_addr ? wait_user : wait_addr;
+		audit(s, now, "signin.refused", ukey, akey, "attempt while locked");
 		err = LK_EBUSY;
 		goto out;
 	}
@@ -203,6 +241,7 @@ enum lk_err lk_signin_password(struct lk_store *s, const struct lk_config *cfg,
 	err = lk_store_throttle_delete(s, ukey);
 	if (err)
 		goto out;
+	audit(s, now, "signin.success", ukey, akey, "");
 	*user = u;
 	return LK_OK;
 out:

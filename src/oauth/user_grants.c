@@ -33,6 +33,28 @@ struct user_grant {
 	int64_t refresh_expires; /* the family's end for absolute refresh tokens; 0 = new */
 };
 
+/*
+ * A replayed code or refresh token is evidence of theft (RFC 9700 §4.5,
+ * §4.14): it goes to the audit log with the client, inside the grant's
+ * transaction, so it is recorded exactly when the revocation is.
+ */
+static enum lk_err audit_reuse(struct lk_store *s, int64_t now, const char *action,
+			       const char *client_id, int64_t user_id)
+{
+	char uid[24];
+	struct lk_audit e = {
+		.at = now,
+		.actor = (char *)"oauth",
+		.action = (char *)action,
+		.object_type = (char *)"app",
+		.object_id = (char *)client_id,
+		.detail = uid,
+	};
+
+	snprintf(uid, sizeof(uid), "user %lld", (long long)user_id);
+	return lk_store_audit_add(s, &e);
+}
+
 static bool invalid_grant(struct lk_oauth_error *err, const char *why)
 {
 	lk_oauth_fail(err, LK_OAUTH_INVALID_GRANT, "%s", why);
@@ -205,6 +227,8 @@ bool lk_grant_authorization_code(const struct lk_grant_env *env, const struct lk
 		lk_warn("authorization code used twice (client %s); revoking its tokens",
 			rec.client_id);
 		e = lk_store_grant_revoke(s, rec.grant_id, env->now);
+		if (!e)
+			e = audit_reuse(s, env->now, "code.reuse", rec.client_id, rec.user_id);
 		if (e)
 			goto fail;
 		ok = invalid_grant(err, "the code has already been used");
@@ -305,6 +329,8 @@ bool lk_grant_refresh_token(const struct lk_grant_env *env, const struct lk_requ
 		/* RFC 9700 §4.14.2: a used refresh token again means a theft; end the family. */
 		lk_warn("refresh token reused (client %s); revoking its family", rec.client_id);
 		e = lk_store_grant_revoke(s, rec.family, env->now);
+		if (!e)
+			e = audit_reuse(s, env->now, "refresh.reuse", rec.client_id, rec.user_id);
 		if (e)
 			goto fail;
 		ok = invalid_grant(err, "the refresh token is not valid");

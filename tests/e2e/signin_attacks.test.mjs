@@ -267,6 +267,11 @@ describe('codes, PKCE, redirects, refresh tokens', () => {
       await assertInactive(first.json.access_token, `${name}: the first access token after the replay`);
       assertGrantError(await refresh(srv, apps[name], first.json.refresh_token), 'invalid_grant', `${name}: the first refresh token`);
     }
+    // Each replay is in the audit log under the client.
+    const r = cli(['audit', '--limit', '1000', '--json'], { db: dir.db });
+    assert.equal(r.status, 0, r.stderr);
+    for (const name of ['fpweb', 'fppub'])
+      assert.ok(r.json.some((e) => e.action === 'code.reuse' && e.object_id === apps[name].client_id), name);
   });
 
   test('a code is bound to its client and its redirect URI', async () => {
@@ -592,6 +597,14 @@ describe('CSRF and throttling (behind a proxy, 3 failures)', () => {
     // tom stays locked from yet another address and another browser.
     const b3 = new Browser(srv);
     assertLocked(await b3.submit(await start(b3), { username: 'tom', password: PASSWORD }, xff('10.1.0.10')), 'tom again');
+    // The audit log has each failure, the lockout and the refusal, with the address; never a password.
+    const r = cli(['audit', '--limit', '1000', '--json'], { db: dir.db });
+    assert.equal(r.status, 0, r.stderr);
+    const tom = r.json.filter((e) => e.object_id === 'local\\tom');
+    assert.equal(tom.filter((e) => e.action === 'signin.failure').length, 3, JSON.stringify(tom));
+    assert.ok(tom.some((e) => e.action === 'signin.lockout'), JSON.stringify(tom));
+    assert.ok(tom.some((e) => e.action === 'signin.refused' && e.actor === 'addr:10.1.0.10'), JSON.stringify(tom));
+    assert.ok(!r.stdout.includes(PASSWORD) && !r.stdout.includes('wrong1'));
   });
 
   test('per address: failures for any names lock the address, for every account', async () => {
