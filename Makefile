@@ -6,6 +6,7 @@
 #   make test       unit tests, fuzz corpus replay, black-box and browser tests
 #   make asan       the same tests under AddressSanitizer + UBSan
 #   make test-pg    the store unit tests against a throwaway PostgreSQL cluster
+#   make e2e-pg     the black-box tests against a throwaway PostgreSQL cluster
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each
 #   make format     clang-format every C file
 #
@@ -50,7 +51,7 @@ FUZZ_SECONDS ?= 60
 BIN := $(O)/latchkey
 
 .PHONY: all deps run test asan unit replay e2e browser fuzz format format-check clean bench \
-	test-pg
+	test-pg e2e-pg
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -108,6 +109,15 @@ replay: $(REPLAY_BIN)
 
 e2e: $(BIN)
 	LATCHKEY_BIN=$(abspath $(BIN)) node --test --test-concurrency=1 tests/e2e/
+
+# The same black-box tests on PostgreSQL: the harness makes a database per
+# test directory on the cluster's server (LATCHKEY_E2E_PG_URL is its admin
+# connection), and the trap removes the cluster however the tests end.
+e2e-pg: $(BIN)
+	@set -e; env=$$(sh scripts/pg-test.sh); eval "$$env"; \
+	trap 'sh scripts/pg-test.sh stop' EXIT; \
+	LATCHKEY_E2E_PG_URL=$$LATCHKEY_TEST_DB_URL LATCHKEY_BIN=$(abspath $(BIN)) \
+		node --test --test-concurrency=1 tests/e2e/
 
 # The sign-in pages in Debian's Chromium; screenshots go to $(O)/screenshots.
 browser: $(BIN)

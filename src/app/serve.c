@@ -244,8 +244,6 @@ static int prepare(struct lk_cli *cli, struct lk_ctx *ctx, struct refresher *r)
 
 	if (lk_cli_open_store(cli, &s))
 		return LK_EXIT_INVALID;
-	if (bootstrap_admin(cli, s))
-		goto out_store;
 	if (lk_cli_master_key(cli, true, &mk))
 		goto out_store;
 	err = lk_signing_keys_ensure(s, &mk, &cli->cfg, lk_now(), &created);
@@ -263,6 +261,15 @@ static int prepare(struct lk_cli *cli, struct lk_ctx *ctx, struct refresher *r)
 	}
 	if (created)
 		lk_info("created %d signing key(s)", created);
+	/*
+	 * The administrator is made only once the master key has opened the
+	 * keys: a refused start must not create an account and print a password
+	 * that the next start would never show again.
+	 */
+	if (bootstrap_admin(cli, s)) {
+		lk_keyring_unref(kr);
+		goto out_key;
+	}
 	err = lk_ui_load_dir(cli->cfg.template_dir);
 	if (err) {
 		lk_keyring_unref(kr);

@@ -3,11 +3,12 @@
 // tokens, refresh rotations and code redemptions runs while the server is
 // killed with SIGKILL. After a restart on the same database, everything
 // whose response arrived before the kill must still be there and still be
-// single-use, and SQLite's integrity check must pass.
+// single-use, and SQLite's integrity check must pass (with PostgreSQL, whose
+// server is not the process killed, the rest of the test runs unchanged).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cli, freshDir, startServer } from './harness.mjs';
+import { cli, freshDir, PG, startServer } from './harness.mjs';
 
 const dir = freshDir();
 after(() => dir.remove());
@@ -77,8 +78,13 @@ test('SIGKILL under load loses nothing acknowledged and reuses nothing', async (
   assert.ok(tokens.length > 50, `only ${tokens.length} tokens issued before the kill`);
   assert.ok(spent.length > 10, `only ${spent.length} rotations before the kill`);
 
-  const check = spawnSync('sqlite3', [dir.db.replace(/^sqlite:/, ''), 'PRAGMA integrity_check'], { encoding: 'utf8' });
-  assert.equal(check.stdout.trim(), 'ok', check.stderr);
+  // SQLite runs inside the killed process, so its file must have survived the
+  // kill. A PostgreSQL server is a process of its own that the kill never
+  // touched: there is nothing of latchkey's to check in its files.
+  if (!PG) {
+    const check = spawnSync('sqlite3', [dir.db.replace(/^sqlite:/, ''), 'PRAGMA integrity_check'], { encoding: 'utf8' });
+    assert.equal(check.stdout.trim(), 'ok', check.stderr);
+  }
 
   const again = await startServer({ dir });
   try {

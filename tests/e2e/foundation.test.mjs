@@ -6,7 +6,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as client from 'openid-client';
 import * as jose from 'jose';
-import { startServer, freshDir, cli, BIN } from './harness.mjs';
+import { startServer, freshDir, cli, BIN, PG } from './harness.mjs';
 
 let srv;
 
@@ -96,7 +96,11 @@ test('a body over the limit is refused with 413', async () => {
   assert.equal(r.status, 413);
 });
 
-test('the master key file is created beside the database with mode 0600', () => {
+// With PostgreSQL there is no database directory: the harness writes the key
+// file itself and passes the key to every process (DESIGN §4).
+const NO_KEY_FILE = PG && 'PostgreSQL: serve creates no key file, the key is given to every instance';
+
+test('the master key file is created beside the database with mode 0600', { skip: NO_KEY_FILE }, () => {
   const st = statSync(srv.dir.keyFile);
   assert.equal(st.mode & 0o777, 0o600);
   const key = Buffer.from(readFileSync(srv.dir.keyFile, 'utf8').trim(), 'base64');
@@ -250,12 +254,54 @@ test('LATCHKEY_MASTER_KEY is used instead of a key file', async () => {
     const key = Buffer.alloc(32, 3).toString('base64');
     const s = await startServer({ dir: d, env: { LATCHKEY_MASTER_KEY: key } });
     await s.stop({ keepDir: true });
-    assert.throws(() => statSync(d.keyFile));
+    // (With PostgreSQL d.keyFile is the harness's own file, never serve's.)
+    if (!PG) assert.throws(() => statSync(d.keyFile));
     assert.ok(!s.stderr.includes(key));
   } finally {
     d.remove();
   }
 });
+
+// DESIGN §4: with PostgreSQL every instance is given the same key; there is
+// no file beside the database to fall back to. (SQLite's default is tested
+// above: the key file created beside the database.)
+if (PG) {
+  test('PostgreSQL: serve refuses to start without a master key; --master-key-file gives one', async () => {
+    const d = freshDir();
+    try {
+      const r = cli(['serve', '--listen', '127.0.0.1:0'], { db: d.db, env: { LATCHKEY_MASTER_KEY: '' } });
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /no master key.*LATCHKEY_MASTER_KEY.*--master-key-file/);
+      const s = await startServer({ dir: d, env: { LATCHKEY_MASTER_KEY: '' }, globalArgs: ['--master-key-file', d.keyFile] });
+      const health = await (await fetch(`${s.url}/healthz`)).json();
+      await s.stop({ keepDir: true });
+      assert.equal(health.status, 'ok');
+      assert.ok(!s.stderr.includes(d.masterKey), 'the key is never logged');
+      // The same key from the environment opens the same signing keys.
+      const list = cli(['key', 'list', '--json'], { db: d.db });
+      assert.equal(list.status, 0, list.stderr);
+    } finally {
+      d.remove();
+    }
+  });
+
+  // A refusal comes before anything that cannot be undone: the administrator
+  // (and its one-time password) is made only once the master key works, so
+  // the first successful start is the one that shows the password.
+  test('PostgreSQL: a start refused for want of a master key creates no administrator', async () => {
+    const d = freshDir();
+    try {
+      const r = cli(['serve', '--listen', '127.0.0.1:0'], { db: d.db, env: { LATCHKEY_MASTER_KEY: '' } });
+      assert.equal(r.status, 1, r.stderr);
+      assert.doesNotMatch(r.stdout, /with the password/);
+      const s = await startServer({ dir: d });
+      await s.stop({ keepDir: true });
+      assert.match(s.stdout, /with the password/);
+    } finally {
+      d.remove();
+    }
+  });
+}
 
 test('JSON logs carry a request id and never the query string', async () => {
   const d = freshDir();

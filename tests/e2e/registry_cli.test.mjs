@@ -10,7 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import * as jose from 'jose';
-import { cli, freshDir } from './harness.mjs';
+import { cli, databaseBytes, databaseUntouched, freshDir } from './harness.mjs';
 
 // The actor the CLI writes into the audit log: "cli:" and the account name.
 function expectedActor() {
@@ -533,10 +533,9 @@ test('audit lists the changes newest first and never holds a secret', () => with
   c.refused(['audit', '--limit', '0'], /--limit/);
   c.refused(['audit', '--limit', 'many'], /--limit/);
 
-  // Neither the audit log nor the database file holds a secret or a password.
+  // Neither the audit log nor the database (its file, or a dump) holds a secret or a password.
   const out = c.ok(['audit', '--limit', '10000', '--json']).stdout;
-  const files = ['latchkey.db', 'latchkey.db-wal'].map((f) => join(c.d.dir, f)).filter((f) => existsSync(f));
-  const bytes = Buffer.concat(files.map((f) => readFileSync(f)));
+  const bytes = databaseBytes(c.d);
   assert.ok(bytes.includes(app.client_id), 'the client_id is stored');
   for (const secret of [app.client_secret, rotated, generated, typed, 'dave-second-password']) {
     assert.ok(!out.includes(secret), 'no secret in the audit log');
@@ -560,7 +559,7 @@ test('usage errors exit 2, --help exits 0 for every command', () => withDb((c) =
     assert.equal(r.status, 2, `latchkey ${args.join(' ')}: expected 2, got ${r.status}\n${r.stderr}`);
   }
   // A usage error happens before anything is opened.
-  assert.ok(!existsSync(join(c.d.dir, 'latchkey.db')));
+  assert.ok(databaseUntouched(c.d));
 
   const commands = ['app add', 'app list', 'app show', 'app update', 'app disable', 'app enable', 'app remove',
     'app rotate-secret', 'user add', 'user list', 'user show', 'user disable', 'user enable', 'user remove',
@@ -573,7 +572,7 @@ test('usage errors exit 2, --help exits 0 for every command', () => withDb((c) =
   assert.match(c.run(['app', 'add', '--help']).stdout, /--redirect-strategy[\s\S]*--first-party/);
   assert.match(c.run(['app', 'update', 'x', '--help']).stdout, /--no-first-party/);
   assert.match(c.run(['user', 'add', '--help']).stdout, /--password-stdin/);
-  assert.ok(!existsSync(join(c.d.dir, 'latchkey.db')), '--help opens no database');
+  assert.ok(databaseUntouched(c.d), '--help opens no database');
 
   // --help as the value of an option is refused rather than acting on a default database.
   const r = cli(['--db', `sqlite:${join(c.d.dir, 'other.db')}`, 'app', 'add', '--name', '--help', '--grant',
