@@ -36,6 +36,7 @@ enum {
 	O_TOKEN_FORMAT,
 	O_AUDIENCE,
 	O_ID_TOKEN_ALG,
+	O_USERINFO_ALG,
 	O_FIRST_PARTY,
 	O_NO_FIRST_PARTY,
 	O_DESCRIPTION,
@@ -62,6 +63,7 @@ static const struct option app_opts[] = {
 	{"token-format", required_argument, NULL, O_TOKEN_FORMAT},
 	{"audience", required_argument, NULL, O_AUDIENCE},
 	{"id-token-alg", required_argument, NULL, O_ID_TOKEN_ALG},
+	{"userinfo-alg", required_argument, NULL, O_USERINFO_ALG},
 	{"first-party", no_argument, NULL, O_FIRST_PARTY},
 	{"no-first-party", no_argument, NULL, O_NO_FIRST_PARTY},
 	{"description", required_argument, NULL, O_DESCRIPTION},
@@ -90,6 +92,8 @@ static const struct option app_opts[] = {
 	"  --token-format jwt|opaque\n"                                                            \
 	"  --audience AUD              the access token's aud (default: the issuer)\n"             \
 	"  --id-token-alg RS256|PS256|ES256\n"                                                     \
+	"  --userinfo-alg RS256|PS256|ES256\n"                                                     \
+	"                              sign userinfo answers (\"\" = plain JSON, the default)\n"   \
 	"  --first-party               skip the consent page\n"                                    \
 	"  --description TEXT\n"                                                                   \
 	"  --website URL\n"                                                                        \
@@ -168,6 +172,9 @@ static bool app_option(struct app_opts *o, int c, const char *v)
 		break;
 	case O_ID_TOKEN_ALG:
 		in->id_token_alg = v;
+		break;
+	case O_USERINFO_ALG:
+		in->userinfo_alg = v;
 		break;
 	case O_FIRST_PARTY:
 		in->first_party = 1;
@@ -346,6 +353,8 @@ static void print_app(const struct lk_app *a, const struct lk_config *cfg)
 	printf("token format:              %s\n", lk_token_format_name(a->token_format));
 	printf("audience:                  %s\n", a->audience[0] ? a->audience : "- (the issuer)");
 	printf("ID token algorithm:        %s\n", a->id_token_alg);
+	printf("userinfo algorithm:        %s\n",
+	       a->userinfo_alg[0] ? a->userinfo_alg : "- (plain JSON)");
 	printf("first party:               %s\n", a->first_party ? "yes" : "no");
 	printf("description:               %s\n", or_dash(a->description));
 	printf("website:                   %s\n", or_dash(a->website));

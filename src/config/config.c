@@ -23,7 +23,8 @@
  */
 static const char *const env_elsewhere[] = {"LATCHKEY_MASTER_KEY",     "LATCHKEY_BIN",
 					    "LATCHKEY_TEST_DB_URL",    "LATCHKEY_EXTRA_DEBS",
-					    "LATCHKEY_SCREENSHOT_DIR", "LATCHKEY_PG_DIR", NULL};
+					    "LATCHKEY_SCREENSHOT_DIR", "LATCHKEY_PG_DIR",
+					    "LATCHKEY_E2E_PG_URL", NULL};
 
 __attribute__((format(printf, 3, 4))) static enum lk_err refuse(char *why, size_t whylen,
 								const char *fmt, ...)

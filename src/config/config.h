@@ -72,6 +72,13 @@ struct lk_config {
 	int session_idle;   /* minutes, 60 */
 	int session_max;    /* hours, 24 */
 
+	/* [limits]: requests per second per key, 0 = no limit */
+	int limit_token_per_address;
+	int limit_token_per_client;
+	int limit_authorize_per_address;
+	int limit_login_per_address; /* POST /login */
+	int limit_burst;             /* seconds of the rate allowed at once: 10 */
+
 	/* [ui] */
 	char *template_dir; /* "" = the built-in templates only */
 
@@ -128,7 +135,8 @@ enum lk_err lk_config_load_buffer(struct lk_config *cfg, const char *data, size_
  * lower-cased). Variables that start with LATCHKEY_ but name no key are
  * LK_ECONFIG, except the ones latchkey reads elsewhere (LATCHKEY_MASTER_KEY)
  * and those of its build and test tooling (LATCHKEY_BIN, LATCHKEY_TEST_DB_URL,
- * LATCHKEY_EXTRA_DEBS, LATCHKEY_SCREENSHOT_DIR, LATCHKEY_PG_DIR). Relative
+ * LATCHKEY_EXTRA_DEBS, LATCHKEY_SCREENSHOT_DIR, LATCHKEY_PG_DIR,
+ * LATCHKEY_E2E_PG_URL). Relative
  * paths are left as given (relative to the current directory). err
  * says "VARIABLE: reason"; cfg is unchanged on error.
  */

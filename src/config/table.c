@@ -153,6 +153,17 @@ const struct lk_config_key lk_config_keys[] = {
 	INT("login", "session_max", session_max, "24", 1, 8760,
 	    "Hours after which a login session ends regardless."),
 
+	INT("limits", "token_per_address", limit_token_per_address, "0", 0, 1000000,
+	    "Token endpoint requests per second from one client address; 0: no limit."),
+	INT("limits", "token_per_client", limit_token_per_client, "0", 0, 1000000,
+	    "Token endpoint requests per second naming one client_id; 0: no limit."),
+	INT("limits", "authorize_per_address", limit_authorize_per_address, "0", 0, 1000000,
+	    "Authorization endpoint requests per second from one client address; 0: no limit."),
+	INT("limits", "login_per_address", limit_login_per_address, "5", 0, 1000000,
+	    "Login form submissions per second from one client address; 0: no limit."),
+	INT("limits", "burst", limit_burst, "10", 1, 3600,
+	    "Seconds' worth of each rate that may be spent at once."),
+
 	PATH("ui", "template_dir", template_dir,
 	     "Directory whose files replace the built-in page templates; empty: none."),
 

@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "endpoints/endpoints.h"
+#include "endpoints/limits.h"
 #include "endpoints/signin.h"
 #include "oauth/params.h"
 
@@ -56,6 +57,8 @@ void lk_ep_authorize(void *ctx, struct lk_request *req, struct lk_response *res)
 	int64_t now = lk_now();
 	bool ok, have_session;
 
+	if (!lk_ep_limit_authorize(c, req, res))
+		return;
 	if (!read_params(c, req, &params, &dup)) {
 		lk_ep_error_page(res, 400, "Invalid request",
 				 "The authorization request is malformed.");

@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "endpoints/endpoints.h"
+#include "endpoints/limits.h"
 
 /* Closes a thread's connection when the thread exits. */
 static void close_store(void *p)
@@ -27,9 +28,15 @@ enum lk_err lk_ctx_init(struct lk_ctx *ctx, const struct lk_config *cfg,
 		return LK_EINTERNAL;
 	}
 	err = lk_discovery_build(cfg, &ctx->discovery);
+	if (!err)
+		err = lk_ep_limits_init(ctx);
 	if (err) {
+		lk_ep_limits_release(ctx);
+		free(ctx->discovery);
+		ctx->discovery = NULL;
 		pthread_key_delete(ctx->store_key);
 		pthread_mutex_destroy(&ctx->lock);
+		lk_master_key_wipe(&ctx->mk);
 	}
 	return err;
 }
@@ -51,6 +58,7 @@ void lk_ctx_release(struct lk_ctx *ctx)
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx->discovery);
 	ctx->discovery = NULL;
+	lk_ep_limits_release(ctx);
 	lk_master_key_wipe(&ctx->mk);
 }
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "core/ratelimit.h"
 #include "jose/keyring.h"
 #include "oauth/clients.h"
 #include "store/store.h"
@@ -23,11 +24,17 @@ struct lk_ctx {
 	struct lk_clients *clients;    /* current snapshot; one reference */
 	char *discovery;               /* the metadata document; guarded by lock */
 	pthread_key_t store_key;       /* this thread's struct lk_store * */
+	/* [limits] (endpoints/limits.c); a limiter of rate 0 lets everything by. */
+	struct lk_ratelimit *limit_token_addr;
+	struct lk_ratelimit *limit_token_client;
+	struct lk_ratelimit *limit_authorize;
+	struct lk_ratelimit *limit_login;
 };
 
 /*
- * Prepares a context: copies the master key, builds the discovery document.
- * The keyring is set later with lk_ctx_set_keyring. Free with lk_ctx_release.
+ * Prepares a context: copies the master key, builds the discovery document,
+ * makes the rate limiters of [limits]. The keyring is set later with
+ * lk_ctx_set_keyring. Free with lk_ctx_release.
  */
 enum lk_err lk_ctx_init(struct lk_ctx *ctx, const struct lk_config *cfg,
 			const struct lk_master_key *mk);

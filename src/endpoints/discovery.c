@@ -65,7 +65,8 @@ static const struct {
 
 /*
  * Discovery §3 claims_supported: what the ID token (oauth/id_token.c) and
- * userinfo (oauth/userinfo.c) may carry.
+ * userinfo (oauth/userinfo.c) may carry; of these, the claims request
+ * parameter asks for the user claims of oauth/claims.h.
  */
 #define CLAIMS                                                                                     \
 	LK_CLAIM_SUB " " LK_CLAIM_ISS " " LK_CLAIM_AUD " " LK_CLAIM_EXP " " LK_CLAIM_IAT           \
@@ -114,6 +115,8 @@ static enum lk_err build(const struct lk_config *cfg, bool with_scopes,
 	/* OpenID Connect Discovery §3: subjects are the same for every client. */
 	json_object_set_new(doc, LK_MD_SUBJECT_TYPES_SUPPORTED, json_pack("[s]", "public"));
 	json_object_set_new(doc, LK_MD_ID_TOKEN_SIGNING_ALGS, word_array(cfg->signing_algs));
+	/* Core §5.3.2: an application may ask for signed userinfo answers, with the same keys. */
+	json_object_set_new(doc, LK_MD_USERINFO_SIGNING_ALGS, word_array(cfg->signing_algs));
 	/* RFC 8414 §2: introspection needs a confidential client; revocation takes public ones. */
 	json_object_set_new(doc, LK_MD_INTROSPECTION_AUTH_METHODS, word_array(INTROSPECTION_AUTH));
 	json_object_set_new(doc, LK_MD_REVOCATION_AUTH_METHODS, word_array(REVOCATION_AUTH));
@@ -128,14 +131,14 @@ static enum lk_err build(const struct lk_config *cfg, bool with_scopes,
 	json_object_set_new(doc, LK_MD_TOKEN_AUTH_SIGNING_ALGS, word_array(LK_ASSERTION_ALGS));
 	json_object_set_new(doc, LK_MD_CLAIMS_SUPPORTED, word_array(CLAIMS));
 	/*
-	 * Discovery §3: request objects and the claims parameter are not
-	 * supported. request_uri_parameter_supported defaults to true, so it must
-	 * be said; the other two are said alike. Userinfo answers JSON only, so
-	 * userinfo_signing_alg_values_supported is left out.
+	 * Discovery §3: request objects are not supported;
+	 * request_uri_parameter_supported defaults to true, so it must be said,
+	 * and request_parameter_supported is said alike. The claims parameter
+	 * (Core §5.5, oauth/claims.h) is.
 	 */
 	json_object_set_new(doc, LK_MD_REQUEST_PARAMETER_SUPPORTED, json_false());
 	json_object_set_new(doc, LK_MD_REQUEST_URI_PARAMETER_SUPPORTED, json_false());
-	json_object_set_new(doc, LK_MD_CLAIMS_PARAMETER_SUPPORTED, json_false());
+	json_object_set_new(doc, LK_MD_CLAIMS_PARAMETER_SUPPORTED, json_true());
 	if (with_scopes)
 		json_object_set_new(doc, LK_MD_SCOPES_SUPPORTED, scope_array(scopes, nscopes));
 	s = json_dumps(doc, JSON_COMPACT);

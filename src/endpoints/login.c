@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "endpoints/endpoints.h"
+#include "endpoints/limits.h"
 #include "endpoints/signin.h"
 #include "oauth/params.h"
 
@@ -136,6 +137,9 @@ void lk_ep_login(void *ctx, struct lk_request *req, struct lk_response *res)
 	struct lk_pending p = {0};
 
 	if (strcmp(req->method, "POST") == 0) {
+		/* Refused before any password is hashed. */
+		if (!lk_ep_limit_login(c, req, res))
+			return;
 		if (lk_http_defer(req, check_login, NULL) != LK_OK) {
 			lk_ep_error_page(res, 503, "Temporarily unavailable",
 					 "The server is busy. Please try again in a moment.");

@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "endpoints/context.h"
 #include "endpoints/endpoints.h"
+#include "endpoints/limits.h"
 #include "oauth/errors.h"
 #include "oauth/params.h"
 #include "oauth/token_grants.h"
@@ -73,7 +74,8 @@ void lk_ep_token(void *ctx, struct lk_request *req, struct lk_response *res)
 	struct lk_oauth_error e = {0};
 	const char *grant;
 
-	if (lk_ep_cors(c->cfg, req, res, "POST"))
+	/* A refusal carries the CORS headers, so a browser app can read it. */
+	if (lk_ep_cors(c->cfg, req, res, "POST") || !lk_ep_limit_token(c, req, res))
 		return;
 	if (strcmp(req->method, "POST") != 0) {
 		method_not_allowed(res);
@@ -83,6 +85,8 @@ void lk_ep_token(void *ctx, struct lk_request *req, struct lk_response *res)
 		lk_oauth_render_json(res, &e);
 		return;
 	}
+	if (!lk_ep_limit_token_client(c, req, res))
+		return;
 	grant = lk_ep_form_get(req, LK_P_GRANT_TYPE);
 	if (grant && strcmp(grant, LK_GT_PASSWORD) == 0) {
 		if (lk_http_defer(req, slow_grant, NULL) == LK_OK)

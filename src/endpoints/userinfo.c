@@ -1,10 +1,12 @@
 /*
  * GET and POST /oauth2/userinfo (OpenID Connect Core §5.3): parse the token
- * (oauth/userinfo) -> inspect it and read the user -> the claims as JSON, or
- * an RFC 6750 §3 bearer error. Browser-based applications call it directly,
+ * (oauth/userinfo) -> inspect it and read the user -> the claims as JSON,
+ * or as a signed JWT for an application that asked for one, or an RFC 6750
+ * §3 bearer error. Browser-based applications call it directly,
  * so it speaks CORS.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/clock.h"
 #include "endpoints/context.h"
@@ -13,8 +15,9 @@
 #include "oauth/params.h"
 #include "oauth/userinfo.h"
 
-/* Runs the request against fresh snapshots; *json on success, e otherwise. */
-static bool answer(struct lk_ctx *c, const char *token, char **json, struct lk_oauth_error *e)
+/* Runs the request against fresh snapshots; *body on success, e otherwise. */
+static bool answer(struct lk_ctx *c, const char *token, char **body, bool *jwt,
+		   struct lk_oauth_error *e)
 {
 	struct lk_keyring *kr = lk_ctx_keyring(c);
 	struct lk_clients *clients = lk_ctx_clients(c);
@@ -30,7 +33,7 @@ static bool answer(struct lk_ctx *c, const char *token, char **json, struct lk_o
 	if (!env.store || !kr || !clients)
 		lk_oauth_fail(e, LK_OAUTH_TEMPORARILY_UNAVAILABLE, "the server is not ready");
 	else
-		ok = lk_userinfo_claims(&env, token, json, e);
+		ok = lk_userinfo_answer(&env, token, body, jwt, e);
 	lk_keyring_unref(kr);
 	lk_clients_unref(clients);
 	return ok;
@@ -41,14 +44,19 @@ void lk_ep_userinfo(void *ctx, struct lk_request *req, struct lk_response *res)
 	struct lk_ctx *c = ctx;
 	struct lk_oauth_error e = {0};
 	const char *token = NULL;
-	char *json = NULL;
+	char *body = NULL;
+	bool jwt = false;
 
 	if (lk_ep_cors(c->cfg, req, res, "GET, POST"))
 		return;
-	if (lk_userinfo_token(req, &token, &e) && answer(c, token, &json, &e)) {
-		lk_res_json(res, 200, json);
+	if (lk_userinfo_token(req, &token, &e) && answer(c, token, &body, &jwt, &e)) {
+		/* Core §5.3.2: a signed answer is a JWT of its own media type. */
+		if (jwt)
+			lk_res_body(res, 200, LK_MEDIA_JWT, body, strlen(body));
+		else
+			lk_res_json(res, 200, body);
 		lk_res_no_store(res);
-		free(json);
+		free(body);
 		return;
 	}
 	/*

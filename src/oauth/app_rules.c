@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "jose/cert.h"
 #include "jose/keyring.h"
+#include "oauth/params.h"
 #include "oauth/redirect_uri.h"
 #include "oauth/registry_int.h"
 
@@ -313,6 +314,33 @@ static enum lk_err apply_cert(struct lk_registry *r, const struct lk_app_input *
 	} while (0)
 
 /* Each option on its own: syntax and lookups. */
+/* An algorithm that signs for the application: one of three, with a key of the server's. */
+static enum lk_err check_alg(struct lk_registry *r, const char *f, const char *alg)
+{
+	if (strcmp(alg, "RS256") && strcmp(alg, "PS256") && strcmp(alg, "ES256"))
+		return lk_reg_invalid(r, "%s: '%s' is not one of RS256, PS256, ES256", f, alg);
+	if (!list_has(r->cfg->signing_algs, alg))
+		return lk_reg_invalid(r,
+				      "%s: the server has no %s signing key (see [keys] "
+				      "signing_algs)",
+				      f, alg);
+	return LK_OK;
+}
+
+/*
+ * OpenID Connect Core §5.3.2: an application may ask for signed userinfo
+ * answers; "" returns it to plain JSON (Dynamic Client Registration §2: the
+ * default when the member is omitted).
+ */
+static enum lk_err apply_userinfo_alg(struct lk_registry *r, const char *v, struct lk_app *app)
+{
+	enum lk_err err = LK_OK;
+
+	if (*v)
+		err = check_alg(r, lk_reg_field(r, "--userinfo-alg", LK_CM_USERINFO_ALG), v);
+	return err ? err : lk_reg_set_str(&app->userinfo_alg, v);
+}
+
 static enum lk_err apply_fields(struct lk_registry *r, const struct lk_app_input *in,
 				struct lk_app *app)
 {
@@ -353,20 +381,15 @@ static enum lk_err apply_fields(struct lk_registry *r, const struct lk_app_input
 			return err;
 	}
 	if (in->id_token_alg) {
-		const char *f = lk_reg_field(r, "--id-token-alg", "id_token_signed_response_alg");
-
-		if (strcmp(in->id_token_alg, "RS256") && strcmp(in->id_token_alg, "PS256") &&
-		    strcmp(in->id_token_alg, "ES256"))
-			return lk_reg_invalid(r, "%s: '%s' is not one of RS256, PS256, ES256", f,
-					      in->id_token_alg);
-		if (!list_has(r->cfg->signing_algs, in->id_token_alg))
-			return lk_reg_invalid(r,
-					      "%s: the server has no %s signing key (see [keys] "
-					      "signing_algs)",
-					      f, in->id_token_alg);
-		if ((err = lk_reg_set_str(&app->id_token_alg, in->id_token_alg)))
+		err = check_alg(r, lk_reg_field(r, "--id-token-alg", "id_token_signed_response_alg"),
+				in->id_token_alg);
+		if (!err)
+			err = lk_reg_set_str(&app->id_token_alg, in->id_token_alg);
+		if (err)
 			return err;
 	}
+	if (in->userinfo_alg && (err = apply_userinfo_alg(r, in->userinfo_alg, app)))
+		return err;
 	if (in->first_party >= 0)
 		app->first_party = in->first_party != 0;
 	return LK_OK;

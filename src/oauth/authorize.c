@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "oauth/claims.h"
 #include "oauth/params.h"
 #include "oauth/pkce.h"
 #include "oauth/redirect_uri.h"
@@ -30,6 +31,7 @@ void lk_authz_release(struct lk_authz *a)
 	free(a->nonce);
 	free(a->code_challenge);
 	free(a->login_hint);
+	free(a->claims);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -164,6 +166,35 @@ static bool grants_code(const struct lk_client *c)
 	return c->app.grant == LK_GRANT_AUTHORIZATION_CODE || c->app.grant == LK_GRANT_ALL;
 }
 
+/*
+ * The claims request (OpenID Connect Core §5.5), after the scope: latchkey
+ * releases a claim only with consent, so of the claims asked for it keeps
+ * those of a scope the user granted, or, for a first-party application
+ * (whose consent the administrator gave), of a scope it is allowed.
+ */
+static bool parse_claims(const struct lk_client *c, const struct lk_params *params,
+			 struct lk_authz *a, struct lk_authz_error *err)
+{
+	struct lk_claims_req r;
+	char *text = NULL;
+	enum lk_err e = lk_claims_parse(get(params, LK_P_CLAIMS), &r);
+
+	if (e == LK_ETOOBIG)
+		return fail(err, true, LK_OAUTH_INVALID_REQUEST, "claims is too long");
+	if (e == LK_EPARSE)
+		return fail(err, true, LK_OAUTH_INVALID_REQUEST,
+			    "claims is not a valid claims request (OpenID Connect Core 5.5)");
+	if (!e) {
+		lk_claims_limit(&r, c->app.first_party ? c->app.scopes : a->scope);
+		e = lk_claims_to_json(&r, &text);
+	}
+	if (e)
+		return fail(err, true, LK_OAUTH_SERVER_ERROR, "the request could not be completed");
+	free(a->claims);
+	a->claims = text;
+	return true;
+}
+
 /* Everything after the client and redirect URI are trusted. */
 static bool check_rest(const struct lk_config *cfg, const struct lk_client *c,
 		       const struct lk_params *params, const char *dup_name, struct lk_authz *a,
@@ -230,7 +261,7 @@ static bool check_rest(const struct lk_config *cfg, const struct lk_client *c,
 	}
 	free(a->scope);
 	a->scope = scope;
-	return true;
+	return parse_claims(c, params, a, err);
 }
 
 bool lk_authz_parse(const struct lk_config *cfg, const struct lk_clients *clients,
@@ -266,6 +297,7 @@ bool lk_authz_parse(const struct lk_config *cfg, const struct lk_clients *client
 	a.nonce = dup_or_die(get(params, LK_P_NONCE), &oom);
 	a.code_challenge = dup_or_die(get(params, LK_P_CODE_CHALLENGE), &oom);
 	a.login_hint = dup_or_die(get(params, LK_P_LOGIN_HINT), &oom);
+	a.claims = dup_or_die("", &oom);
 	if (oom) {
 		lk_authz_release(&a);
 		return fail(err, false, LK_OAUTH_SERVER_ERROR,
@@ -288,13 +320,14 @@ bool lk_authz_parse(const struct lk_config *cfg, const struct lk_clients *client
 
 char *lk_authz_to_json(const struct lk_authz *a)
 {
-	json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:I,s:s}",
+	json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:I,s:s,s:s}",
 			      "client_id", a->client_id, "redirect_uri", a->redirect_uri,
 			      "deliver_to", a->deliver_to, "strategy", (int)a->strategy, "mode",
 			      (int)a->mode, "scope", a->scope, "state", a->state, "nonce", a->nonce,
 			      "code_challenge", a->code_challenge, "prompt_none", a->prompt_none,
 			      "prompt_login", a->prompt_login, "prompt_consent", a->prompt_consent,
-			      "max_age", (json_int_t)a->max_age, "login_hint", a->login_hint);
+			      "max_age", (json_int_t)a->max_age, "login_hint", a->login_hint,
+			      "claims", a->claims ? a->claims : "");
 	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	json_decref(o);
@@ -304,7 +337,7 @@ char *lk_authz_to_json(const struct lk_authz *a)
 enum lk_err lk_authz_from_json(const char *json, struct lk_authz *out)
 {
 	const char *client_id, *redirect_uri, *deliver_to, *scope, *state, *nonce, *challenge,
-		*hint;
+		*hint, *claims = "";
 	int strategy, mode, pn, pl, pc;
 	json_int_t max_age;
 	struct lk_authz a = {0};
@@ -312,12 +345,13 @@ enum lk_err lk_authz_from_json(const char *json, struct lk_authz *out)
 	json_t *o = json_loads(json, 0, NULL);
 	enum lk_err err = LK_EPARSE;
 
-	if (!o || json_unpack(o, "{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:I,s:s}",
+	/* claims may be absent: a request pending since before it existed has none. */
+	if (!o || json_unpack(o, "{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:I,s:s,s?s}",
 			      "client_id", &client_id, "redirect_uri", &redirect_uri, "deliver_to",
 			      &deliver_to, "strategy", &strategy, "mode", &mode, "scope", &scope,
 			      "state", &state, "nonce", &nonce, "code_challenge", &challenge,
 			      "prompt_none", &pn, "prompt_login", &pl, "prompt_consent", &pc,
-			      "max_age", &max_age, "login_hint", &hint) != 0)
+			      "max_age", &max_age, "login_hint", &hint, "claims", &claims) != 0)
 		goto out;
 	if (strategy < 0 || strategy >= LK_STRATEGY__COUNT || mode < LK_RESPONSE_QUERY ||
 	    mode > LK_RESPONSE_FORM_POST)
@@ -330,6 +364,7 @@ enum lk_err lk_authz_from_json(const char *json, struct lk_authz *out)
 	a.nonce = dup_or_die(nonce, &oom);
 	a.code_challenge = dup_or_die(challenge, &oom);
 	a.login_hint = dup_or_die(hint, &oom);
+	a.claims = dup_or_die(claims, &oom);
 	a.strategy = (enum lk_strategy)strategy;
 	a.mode = (enum lk_response_mode)mode;
 	a.prompt_none = pn;

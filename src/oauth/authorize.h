@@ -43,6 +43,12 @@ struct lk_authz {
 	bool prompt_consent;
 	int64_t max_age;  /* seconds; -1 when absent */
 	char *login_hint; /* "" when absent */
+	/*
+	 * The claims request (OpenID Connect Core §5.5) as normalised JSON
+	 * (oauth/claims.h), of the claims the application may have; "" when
+	 * none.
+	 */
+	char *claims;
 };
 
 void lk_authz_release(struct lk_authz *a);
@@ -69,7 +75,10 @@ struct lk_authz_error {
  * response_mode, a repeated parameter, the grant, response_type,
  * request/request_uri, the length limits, prompt, max_age, PKCE (S256 only;
  * required for public clients, mobile strategies, and everyone while
- * [tokens] pkce_required) and scope.
+ * [tokens] pkce_required), scope and claims (malformed, or longer than
+ * LK_CLAIMS_PARAM_MAX: invalid_request). Of the claims asked for, only those
+ * the application may have are kept: those of a scope granted, or for a
+ * first-party application, of a scope it is allowed.
  * true with *out filled (release it) on success; false with *err filled,
  * and *out filled too when err->trusted (release it then as well).
  */
@@ -94,7 +103,9 @@ enum lk_authz_step {
 /*
  * Decides the next step (DESIGN §2, OpenID Connect Core §3.1.2.3): a login
  * without a live session, when prompt=login asks for one newer than the
- * request (started_at), or when the session is older than max_age; consent
+ * request (started_at), or when the session is older than max_age; an
+ * error when the claims request names a sub that is not the signed-in user
+ * (Core §5.5.1: login_required, as for prompt=none); consent
  * unless the app is first-party or the user already consented to every
  * scope (prompt=consent: unless consented is true, i.e. given on the
  * consent page for this request). prompt=none turns a needed login into
@@ -113,7 +124,8 @@ enum lk_err lk_authz_remember_consent(struct lk_store *s, const struct lk_authz 
 /*
  * Issues an authorization code (lk_ac_, 256 random bits, [tokens]
  * code_lifetime seconds) bound to the client, redirect URI, PKCE challenge,
- * user, scope, nonce, session and auth_time; only its SHA-256 is stored.
+ * user, scope, nonce, claims request, session and auth_time; only its
+ * SHA-256 is stored.
  */
 enum lk_err lk_authz_issue_code(struct lk_store *s, const struct lk_config *cfg,
 				const struct lk_authz *a, const struct lk_session *sess,

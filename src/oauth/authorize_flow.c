@@ -10,6 +10,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "oauth/authorize.h"
+#include "oauth/claims.h"
 #include "oauth/params.h"
 #include "oauth/redirect_uri.h"
 #include "oauth/scope.h"
@@ -17,13 +18,36 @@
 /* Results are URLs and titles of bounded parts; this caps them anyway. */
 #define RESULT_MAX (16 * 1024)
 
+/*
+ * OpenID Connect Core §5.5.1: when the claims request asks the ID token for
+ * a sub value, the answer may only be positive for the user it names.
+ * *same is true when it names user_id or asks for no sub value.
+ */
+static enum lk_err sub_matches(const struct lk_authz *a, int64_t user_id, bool *same)
+{
+	struct lk_claims_req r;
+	char sub[24];
+	enum lk_err err;
+
+	if (!a->claims || !*a->claims) {
+		*same = true;
+		return LK_OK;
+	}
+	err = lk_claims_parse(a->claims, &r);
+	if (err)
+		return err;
+	snprintf(sub, sizeof(sub), "%lld", (long long)user_id);
+	*same = !r.sub[0] || strcmp(r.sub, sub) == 0;
+	return LK_OK;
+}
+
 enum lk_err lk_authz_next(struct lk_store *s, const struct lk_client *client,
 			  const struct lk_authz *a, const struct lk_session *sess,
 			  int64_t started_at, bool consented, int64_t now, enum lk_authz_step *step,
 			  struct lk_oauth_error *err)
 {
 	char *given = NULL;
-	bool fresh, need_login, need_consent;
+	bool fresh, need_login, need_consent, same;
 	enum lk_err e = LK_OK;
 
 	/*
@@ -40,6 +64,15 @@ enum lk_err lk_authz_next(struct lk_store *s, const struct lk_client *client,
 		} else {
 			*step = LK_AUTHZ_LOGIN;
 		}
+		return LK_OK;
+	}
+	e = sub_matches(a, sess->user_id, &same);
+	if (e)
+		return e;
+	if (!same) {
+		lk_oauth_fail(err, LK_OAUTH_LOGIN_REQUIRED,
+			      "the signed-in user is not the one the claims request names");
+		*step = LK_AUTHZ_FAIL;
 		return LK_OK;
 	}
 	need_consent = false;
@@ -141,6 +174,7 @@ enum lk_err lk_authz_issue_code(struct lk_store *s, const struct lk_config *cfg,
 	r.code_challenge = a->code_challenge;
 	r.sid = (char *)sess->sid;
 	r.amr = (char *)sess->amr;
+	r.claims = a->claims;
 	r.auth_time = sess->auth_time;
 	r.created_at = now;
 	r.expires_at = now + cfg->code_lifetime;

@@ -9,6 +9,7 @@
 #include "core/secure.h"
 #include "oauth/params.h"
 #include "oauth/tokens.h"
+#include "oauth/userinfo.h"
 
 /* An ID token says who signed in; it is not a credential to keep for long. */
 #define ID_TOKEN_MAX_LIFETIME 3600
@@ -73,6 +74,9 @@ enum lk_err lk_id_token_issue(const struct lk_config *cfg, const struct lk_keyri
 		if (json_object_set_new(o, LK_CLAIM_AT_HASH, json_string(hash)) != 0)
 			goto out;
 	}
+	if (c->user && c->user_claims &&
+	    lk_userinfo_add_claims(o, cfg, c->user, c->user_claims) != LK_OK)
+		goto out;
 	text = json_dumps(o, JSON_COMPACT);
 	if (!text)
 		goto out;

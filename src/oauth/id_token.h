@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "jose/keyring.h"
 #include "oauth/clients.h"
+#include "store/records.h"
 
 struct lk_id_token_claims {
 	int64_t user_id; /* sub */
@@ -18,14 +19,23 @@ struct lk_id_token_claims {
 	const char *sid;	  /* "" or NULL: none */
 	const char *amr;	  /* space-separated, "" or NULL: none */
 	const char *access_token; /* for at_hash; NULL: none */
+	/*
+	 * Claims about the user asked of the ID token by the claims request
+	 * (Core §5.5): a set of LK_CL_BIT (oauth/claims.h) taken from user.
+	 * 0 or a NULL user: none.
+	 */
+	const struct lk_user *user;
+	unsigned user_claims;
 };
 
 /*
  * Signs an ID token for client: iss, sub, aud = client_id, iat, exp (iat +
  * the access token lifetime, at most an hour), auth_time, and nonce, sid,
  * amr and at_hash (Core §3.1.3.6: the left half of the SHA-256 of the access
- * token) when given. *out is the caller's (free it). LK_ENOTFOUND when no
- * key signs with the application's algorithm (see [keys] signing_algs).
+ * token) when given, and the user claims asked for (as userinfo builds
+ * them, lk_userinfo_add_claims). *out is the caller's (free it).
+ * LK_ENOTFOUND when no key signs with the application's algorithm (see
+ * [keys] signing_algs).
  */
 enum lk_err lk_id_token_issue(const struct lk_config *cfg, const struct lk_keyring *kr,
 			      const struct lk_client *client, const struct lk_id_token_claims *c,

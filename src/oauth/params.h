@@ -244,4 +244,20 @@
 #define LK_HDR_MAX_AGE "Access-Control-Max-Age"
 #define LK_HDR_WWW_AUTHENTICATE "WWW-Authenticate"
 
+/*
+ * The claims request parameter (OpenID Connect Core §5.5) and its members,
+ * signed userinfo responses (Core §5.3.2; Dynamic Client Registration §2
+ * userinfo_signed_response_alg; Discovery §3), and the media type of a
+ * signed answer (RFC 7519 §10.3.1).
+ */
+#define LK_P_CLAIMS "claims"
+#define LK_CLAIMS_USERINFO "userinfo"
+#define LK_CLAIMS_ID_TOKEN "id_token"
+#define LK_CLAIMS_ESSENTIAL "essential"
+#define LK_CLAIMS_VALUE "value"
+#define LK_CLAIMS_VALUES "values"
+#define LK_CM_USERINFO_ALG "userinfo_signed_response_alg"
+#define LK_MD_USERINFO_SIGNING_ALGS "userinfo_signing_alg_values_supported"
+#define LK_MEDIA_JWT "application/jwt"
+
 #endif

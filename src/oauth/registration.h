@@ -23,6 +23,8 @@
  *                              native = mobile-localhost when every redirect
  *                              URI is a loopback one, else web
  *   id_token_signed_response_alg  ID token algorithm
+ *   userinfo_signed_response_alg  algorithm of signed userinfo answers
+ *                              (absent = plain JSON)
  * and latchkey's extensions for options without a standard name:
  *   token_format ("jwt" / "opaque"), lifetime (minutes as a number, or
  *   "never"), lifecycle ("absolute" / "sliding"), audience, redirect_strategy

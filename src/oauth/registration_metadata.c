@@ -314,6 +314,7 @@ static enum lk_err strings(json_t *doc, struct lk_app_input *in, struct lk_oauth
 		{LK_CM_CLIENT_NAME, &in->name},		 {LK_CM_CLIENT_URI, &in->website},
 		{LK_CM_ID_TOKEN_ALG, &in->id_token_alg}, {LK_CM_TOKEN_FORMAT, &in->token_format},
 		{LK_CM_LIFECYCLE, &in->lifecycle},	 {LK_CM_AUDIENCE, &in->audience},
+		{LK_CM_USERINFO_ALG, &in->userinfo_alg},
 	};
 	enum lk_err err = LK_OK;
 
@@ -342,6 +343,8 @@ static void replace_defaults(const struct lk_config *cfg, struct lk_app_input *i
 		in->lifecycle = lk_lifecycle_name(LK_LIFECYCLE_ABSOLUTE);
 	if (!in->audience)
 		in->audience = "";
+	if (!in->userinfo_alg)
+		in->userinfo_alg = "";
 	/* The registry picks opaque itself when the life cycle needs it. */
 	if (!in->token_format && !opaque)
 		in->token_format = lk_token_format_name(LK_FORMAT_JWT);
@@ -530,6 +533,9 @@ void *lk_dcr_app_to_json(const struct lk_app *a, const char *issuer)
 		json_object_set_new(o, LK_CM_REDIRECT_STRATEGY,
 				    json_string(lk_strategy_name(a->strategy)));
 	json_object_set_new(o, LK_CM_ID_TOKEN_ALG, json_string(a->id_token_alg));
+	/* OpenID Connect Dynamic Client Registration §2: omitted means plain JSON. */
+	if (a->userinfo_alg && a->userinfo_alg[0])
+		json_object_set_new(o, LK_CM_USERINFO_ALG, json_string(a->userinfo_alg));
 	json_object_set_new(o, LK_CM_TOKEN_FORMAT,
 			    json_string(lk_token_format_name(a->token_format)));
 	if (a->lifetime == LK_LIFETIME_NEVER)

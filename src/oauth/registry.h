@@ -66,6 +66,7 @@ struct lk_app_input {
 	const char *token_format;
 	const char *audience;
 	const char *id_token_alg;
+	const char *userinfo_alg; /* "" = plain JSON */
 	int first_party; /* -1 not given, 0, 1 */
 };
 

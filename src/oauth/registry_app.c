@@ -19,13 +19,19 @@ void lk_app_input_init(struct lk_app_input *in)
 static enum lk_err app_defaults(struct lk_registry *r, struct lk_app *a)
 {
 	static const size_t offsets[] = {
-		offsetof(struct lk_app, client_id),   offsetof(struct lk_app, name),
-		offsetof(struct lk_app, description), offsetof(struct lk_app, website),
-		offsetof(struct lk_app, scopes),      offsetof(struct lk_app, user),
+		offsetof(struct lk_app, client_id),
+		offsetof(struct lk_app, name),
+		offsetof(struct lk_app, description),
+		offsetof(struct lk_app, website),
+		offsetof(struct lk_app, scopes),
+		offsetof(struct lk_app, user),
 		offsetof(struct lk_app, redirect_uris),
 		offsetof(struct lk_app, post_logout_redirect_uris),
-		offsetof(struct lk_app, cert_subject), offsetof(struct lk_app, cert_key_type),
-		offsetof(struct lk_app, cert_kid),    offsetof(struct lk_app, audience),
+		offsetof(struct lk_app, cert_subject),
+		offsetof(struct lk_app, cert_key_type),
+		offsetof(struct lk_app, cert_kid),
+		offsetof(struct lk_app, audience),
+		offsetof(struct lk_app, userinfo_alg),
 	};
 	unsigned char rnd[CLIENT_ID_BYTES];
 	char id[32];

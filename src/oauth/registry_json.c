@@ -72,6 +72,10 @@ void *lk_app_to_json(const struct lk_app *a)
 	json_object_set_new(o, "token_format", json_string(lk_token_format_name(a->token_format)));
 	json_object_set_new(o, "audience", a->audience[0] ? json_string(a->audience) : json_null());
 	json_object_set_new(o, "id_token_signed_response_alg", json_string(a->id_token_alg));
+	/* null: userinfo answers plain JSON. */
+	json_object_set_new(o, "userinfo_signed_response_alg",
+			    a->userinfo_alg && a->userinfo_alg[0] ? json_string(a->userinfo_alg)
+								  : json_null());
 	json_object_set_new(o, "first_party", json_boolean(a->first_party));
 	json_object_set_new(o, "enabled", json_boolean(a->enabled));
 	json_object_set_new(o, "created_at", time_json(a->created_at));

@@ -5,12 +5,17 @@
  * grant's), so that a code replay or a refresh token reuse can revoke all of
  * it at once (RFC 9700 §2.1.1, §4.14.2). Each grant runs in one database
  * transaction: the single-use check and the tokens it yields commit together.
+ * The claims request of the authorization (OpenID Connect Core §5.5) rides
+ * with the code and then each refresh token of its family, so that every ID
+ * token of the grant carries what it asked for; what it asked of userinfo
+ * is filed under each access token's jti, where userinfo finds it.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
+#include "oauth/claims.h"
 #include "oauth/grants_int.h"
 #include "oauth/id_token.h"
 #include "oauth/params.h"
@@ -28,7 +33,9 @@ struct user_grant {
 	const char *refresh_scope; /* of the refresh token; NULL = scope */
 	const char *sid;
 	const char *amr;
-	const char *nonce; /* of the authorization request, for the ID token */
+	const char *nonce;  /* of the authorization request, for the ID token */
+	const char *claims; /* its claims request, normalised (oauth/claims.h); NULL or "": none */
+	const struct lk_user *user; /* the user, enabled */
 	int64_t auth_time;
 	int64_t refresh_expires; /* the family's end for absolute refresh tokens; 0 = new */
 };
@@ -72,8 +79,11 @@ static enum lk_err new_grant_id(char out[32])
 	return err;
 }
 
-/* The user the grant is for must still exist and be enabled. */
-static enum lk_err user_ok(struct lk_store *s, int64_t id, bool *ok)
+/*
+ * The user the grant is for must still exist and be enabled; *out receives
+ * the user when it is (the ID token may carry claims about them).
+ */
+static enum lk_err user_ok(struct lk_store *s, int64_t id, struct lk_user *out, bool *ok)
 {
 	struct lk_user u = {0};
 	enum lk_err err = lk_store_user_get(s, id, &u);
@@ -82,10 +92,29 @@ static enum lk_err user_ok(struct lk_store *s, int64_t id, bool *ok)
 		*ok = false;
 		return LK_OK;
 	}
+	if (!err && u.enabled) {
+		*out = u;
+		*ok = true;
+		return LK_OK;
+	}
 	if (!err)
-		*ok = u.enabled;
+		*ok = false;
 	lk_user_release(&u);
 	return err;
+}
+
+/*
+ * The claims request's entry for userinfo (lk_store_token_claims_set) lives
+ * as long as the access token: until its expiry, or, for a token that never
+ * expires or whose expiry slides (an opaque token either way), for as long
+ * as the token's row.
+ */
+static int64_t claims_expiry(const struct lk_grant_env *env, const struct user_grant *g,
+			     const struct lk_access_token *t)
+{
+	if (t->expires_in < 0 || g->client->app.lifecycle == LK_LIFECYCLE_SLIDING)
+		return 0;
+	return env->now + t->expires_in;
 }
 
 /*
@@ -102,6 +131,9 @@ static enum lk_err issue_tokens(const struct lk_grant_env *env, struct lk_store 
 				  .grant_id = g->grant_id,
 				  .user_id = g->user_id};
 	struct lk_refresh_record r = {0};
+	struct lk_claims_req asked = {0};
+	const char *claims = g->claims ? g->claims : "";
+	bool oidc = lk_scope_covers(g->scope, LK_SCOPE_OPENID);
 	char subject[24];
 	int64_t lifetime = (int64_t)env->cfg->refresh_lifetime * 60;
 	enum lk_err err;
@@ -109,14 +141,25 @@ static enum lk_err issue_tokens(const struct lk_grant_env *env, struct lk_store 
 	snprintf(subject, sizeof(subject), "%lld", (long long)g->user_id);
 	const char *rscope = g->refresh_scope ? g->refresh_scope : g->scope;
 
-	err = lk_access_token_issue(&te, g->client, subject, g->scope, &out->access);
-	if (!err && lk_scope_covers(g->scope, LK_SCOPE_OPENID)) {
+	/* The request was normalised when it was stored; unreadable now, the store is at fault. */
+	err = lk_claims_parse(claims, &asked);
+	if (err == LK_EPARSE || err == LK_ETOOBIG)
+		err = LK_ESTORE;
+	if (!err)
+		err = lk_access_token_issue(&te, g->client, subject, g->scope, &out->access);
+	/* Core §5.5: what the request asks of userinfo goes with the access token. */
+	if (!err && oidc && asked.userinfo)
+		err = lk_store_token_claims_set(s, out->access.jti, claims,
+						claims_expiry(env, g, &out->access));
+	if (!err && oidc) {
 		const struct lk_id_token_claims idc = {.user_id = g->user_id,
 						       .auth_time = g->auth_time,
 						       .nonce = g->nonce,
 						       .sid = g->sid,
 						       .amr = g->amr,
-						       .access_token = out->access.token};
+						       .access_token = out->access.token,
+						       .user = g->user,
+						       .user_claims = asked.id_token};
 
 		err = lk_id_token_issue(env->cfg, env->keyring, g->client, &idc, env->now,
 					&out->id_token);
@@ -133,6 +176,7 @@ static enum lk_err issue_tokens(const struct lk_grant_env *env, struct lk_store 
 	r.scope = (char *)rscope;
 	r.sid = (char *)g->sid;
 	r.amr = (char *)g->amr;
+	r.claims = (char *)claims;
 	r.auth_time = g->auth_time;
 	r.issued_at = env->now;
 	/* DESIGN §1: a sliding app's refresh tokens live on while used; absolute ones end. */
@@ -193,6 +237,7 @@ bool lk_grant_authorization_code(const struct lk_grant_env *env, const struct lk
 {
 	const char *code = lk_grant_param(req, LK_P_CODE);
 	struct lk_code_record rec = {0};
+	struct lk_user user = {0};
 	struct lk_auth_result who;
 	struct user_grant g = {0};
 	uint8_t hash[LK_SHA256_LEN];
@@ -238,7 +283,7 @@ bool lk_grant_authorization_code(const struct lk_grant_env *env, const struct lk
 		goto fail;
 	if (!code_binds(who.client, &rec, req, env->now, err))
 		goto commit;
-	e = user_ok(s, rec.user_id, &alive);
+	e = user_ok(s, rec.user_id, &user, &alive);
 	if (e)
 		goto fail;
 	if (!alive) {
@@ -247,11 +292,13 @@ bool lk_grant_authorization_code(const struct lk_grant_env *env, const struct lk
 	}
 	g.client = who.client;
 	g.user_id = rec.user_id;
+	g.user = &user;
 	g.grant_id = rec.grant_id;
 	g.scope = rec.scope;
 	g.sid = rec.sid;
 	g.amr = rec.amr;
 	g.nonce = rec.nonce;
+	g.claims = rec.claims;
 	g.auth_time = rec.auth_time;
 	e = issue_tokens(env, s, &g, out);
 	if (e)
@@ -266,6 +313,7 @@ fail:
 out:
 	if (!ok)
 		lk_grant_result_release(out);
+	lk_user_release(&user);
 	lk_code_record_release(&rec);
 	return ok;
 }
@@ -276,6 +324,7 @@ bool lk_grant_refresh_token(const struct lk_grant_env *env, const struct lk_requ
 	const char *token = lk_grant_param(req, LK_P_REFRESH_TOKEN);
 	const char *asked = lk_grant_param(req, LK_P_SCOPE);
 	struct lk_refresh_record rec = {0};
+	struct lk_user user = {0};
 	struct lk_auth_result who;
 	struct user_grant g = {0};
 	uint8_t hash[LK_SHA256_LEN];
@@ -338,7 +387,7 @@ bool lk_grant_refresh_token(const struct lk_grant_env *env, const struct lk_requ
 	}
 	if (e)
 		goto fail;
-	e = user_ok(s, rec.user_id, &alive);
+	e = user_ok(s, rec.user_id, &user, &alive);
 	if (e)
 		goto fail;
 	if (!alive) {
@@ -347,6 +396,7 @@ bool lk_grant_refresh_token(const struct lk_grant_env *env, const struct lk_requ
 	}
 	g.client = who.client;
 	g.user_id = rec.user_id;
+	g.user = &user;
 	g.grant_id = rec.family;
 	/*
 	 * RFC 6749 §6: the access token may be narrower; the new refresh token
@@ -356,6 +406,7 @@ bool lk_grant_refresh_token(const struct lk_grant_env *env, const struct lk_requ
 	g.refresh_scope = rec.scope;
 	g.sid = rec.sid;
 	g.amr = rec.amr;
+	g.claims = rec.claims;
 	g.auth_time = rec.auth_time;
 	g.refresh_expires = rec.expires_at;
 	e = issue_tokens(env, s, &g, out);
@@ -372,6 +423,7 @@ out:
 	if (!ok)
 		lk_grant_result_release(out);
 	free(scope);
+	lk_user_release(&user);
 	lk_refresh_record_release(&rec);
 	return ok;
 }
@@ -437,6 +489,7 @@ bool lk_grant_password(const struct lk_grant_env *env, const struct lk_request *
 	}
 	g.client = who.client;
 	g.user_id = user.id;
+	g.user = &user;
 	g.grant_id = grant_id;
 	g.scope = scope;
 	g.sid = "";

@@ -281,6 +281,22 @@ static const char v5_sql[] =
 	"CREATE INDEX access_tokens_grant ON access_tokens (grant_id);\n"
 	"CREATE INDEX access_tokens_subject ON access_tokens (subject);\n";
 
+/*
+ * Version 6: the claims requests of codes, refresh tokens and access tokens
+ * (token_claims, by jti), and the algorithm of signed userinfo answers, as in
+ * SQLite.
+ */
+static const char v6_sql[] =
+	"ALTER TABLE apps ADD COLUMN userinfo_alg TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE codes ADD COLUMN claims TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE refresh_tokens ADD COLUMN claims TEXT NOT NULL DEFAULT '';\n"
+	"CREATE TABLE token_claims (\n"
+	"	jti TEXT NOT NULL PRIMARY KEY,\n"
+	"	claims TEXT NOT NULL,\n"
+	"	expires_at BIGINT NOT NULL DEFAULT 0\n"
+	");\n"
+	"CREATE INDEX token_claims_expiry ON token_claims (expires_at);\n";
+
 /* The descriptions are those of the SQLite steps: schema_migrations reads alike. */
 const struct lk_migration lk_pg_migrations[] = {
 	{1, "change counter and signing keys", v1_sql},
@@ -289,6 +305,7 @@ const struct lk_migration lk_pg_migrations[] = {
 	{4, "SCIM external ids, groups and their members", v4_sql},
 	{5, "sign-in: sessions, pending requests, codes, refresh tokens, consents, throttling",
 	 v5_sql},
+	{6, "claims requests of codes, refresh and access tokens; signed userinfo", v6_sql},
 };
 
 const size_t lk_pg_migration_count = sizeof(lk_pg_migrations) / sizeof(lk_pg_migrations[0]);

@@ -329,6 +329,30 @@ static const char v5_sql[] =
 	"CREATE INDEX access_tokens_grant ON access_tokens (grant_id);\n"
 	"CREATE INDEX access_tokens_subject ON access_tokens (subject);\n";
 
+/*
+ * Version 6: what OpenID Connect's claims request parameter (Core §5.5) and
+ * signed userinfo answers (Core §5.3.2) add. An application's userinfo_alg
+ * is '' for plain JSON. A code and its refresh tokens carry the normalised
+ * claims request of their authorization ('' for none), so that every ID
+ * token of the grant, refreshed ones too, honours it. Userinfo sees only an
+ * access token, so each access token issued for a request that asked
+ * userinfo for claims files them under its jti in token_claims: inspection
+ * yields the jti of either format, JWT or opaque, so a lookup by primary key
+ * finds them without changing the RFC 9068 token. A row lives as long as its
+ * token: until the token's expiry, or with expires_at 0, for a token that
+ * never expires or whose expiry slides, until its opaque token is gone.
+ */
+static const char v6_sql[] =
+	"ALTER TABLE apps ADD COLUMN userinfo_alg TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE codes ADD COLUMN claims TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE refresh_tokens ADD COLUMN claims TEXT NOT NULL DEFAULT '';\n"
+	"CREATE TABLE token_claims (\n"
+	"	jti TEXT NOT NULL PRIMARY KEY,\n"
+	"	claims TEXT NOT NULL,\n"
+	"	expires_at INTEGER NOT NULL DEFAULT 0\n"
+	");\n"
+	"CREATE INDEX token_claims_expiry ON token_claims (expires_at);\n";
+
 const struct lk_migration lk_sqlite_migrations[] = {
 	{1, "change counter and signing keys", v1_sql},
 	{2, "applications, secrets, users, scopes and audit log", v2_sql},
@@ -336,6 +360,7 @@ const struct lk_migration lk_sqlite_migrations[] = {
 	{4, "SCIM external ids, groups and their members", v4_sql},
 	{5, "sign-in: sessions, pending requests, codes, refresh tokens, consents, throttling",
 	 v5_sql},
+	{6, "claims requests of codes, refresh and access tokens; signed userinfo", v6_sql},
 };
 
 const size_t lk_sqlite_migration_count =

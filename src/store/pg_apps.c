@@ -19,16 +19,16 @@
 
 /*
  * The columns of apps in the order every statement uses them: column i is
- * parameter $(i+1) of apps_insert and apps_update. The twelve strings come
+ * parameter $(i+1) of apps_insert and apps_update. The thirteen strings come
  * first, so that they are read and bound from one table; created_at is last
  * because an update leaves it alone.
  */
 #define APP_COLUMNS                                                                                \
 	"client_id, name, description, website, scopes, redirect_uris, "                           \
 	"post_logout_redirect_uris, cert_subject, cert_key_type, cert_kid, audience, "             \
-	"id_token_alg, grant_type, strategy, lifecycle, client_type, token_format, user_id, "      \
-	"lifetime, cert_der, cert_not_before, cert_not_after, first_party, enabled, updated_at, "  \
-	"created_at"
+	"id_token_alg, userinfo_alg, grant_type, strategy, lifecycle, client_type, token_format, " \
+	"user_id, lifetime, cert_der, cert_not_before, cert_not_after, first_party, enabled, "     \
+	"updated_at, created_at"
 
 /* The bound user of an application as "domain\username", "" when none. */
 #define APP_USER                                                                                   \
@@ -41,15 +41,15 @@
  * No bound user is NULL, which the foreign key lets through, and so is no
  * certificate: the record says 0 and an empty byte string.
  */
-#define APP_USER_ID "NULLIF($18::bigint, 0)"
-#define APP_CERT_DER "NULLIF($20::bytea, ''::bytea)"
+#define APP_USER_ID "NULLIF($19::bigint, 0)"
+#define APP_CERT_DER "NULLIF($21::bytea, ''::bytea)"
 
 static const struct lk_pg_stmt st_insert = {
 	"apps_insert",
 	"INSERT INTO apps (" APP_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-	"$12, $13, $14, $15, $16, $17, " APP_USER_ID ", $19, " APP_CERT_DER ", $21, $22, $23, $24, "
-	"$25, $26)",
-	26,
+	"$12, $13, $14, $15, $16, $17, $18, " APP_USER_ID ", $20, " APP_CERT_DER ", $22, $23, $24, "
+	"$25, $26, $27)",
+	27,
 };
 
 /*
@@ -78,11 +78,11 @@ static const struct lk_pg_stmt st_update = {
 	"UPDATE apps SET name = $2, description = $3, website = $4, scopes = $5, "
 	"redirect_uris = $6, post_logout_redirect_uris = $7, cert_subject = $8, "
 	"cert_key_type = $9, cert_kid = $10, audience = $11, id_token_alg = $12, "
-	"grant_type = $13, strategy = $14, lifecycle = $15, client_type = $16, "
-	"token_format = $17, user_id = " APP_USER_ID ", lifetime = $19, "
-	"cert_der = " APP_CERT_DER ", cert_not_before = $21, cert_not_after = $22, "
-	"first_party = $23, enabled = $24, updated_at = $25 WHERE client_id = $1",
-	25,
+	"userinfo_alg = $13, grant_type = $14, strategy = $15, lifecycle = $16, "
+	"client_type = $17, token_format = $18, user_id = " APP_USER_ID ", lifetime = $20, "
+	"cert_der = " APP_CERT_DER ", cert_not_before = $22, cert_not_after = $23, "
+	"first_party = $24, enabled = $25, updated_at = $26 WHERE client_id = $1",
+	26,
 };
 
 static const struct lk_pg_stmt st_delete = {
@@ -132,13 +132,14 @@ static const size_t app_strings[] = {
 	offsetof(struct lk_app, cert_kid),
 	offsetof(struct lk_app, audience),
 	offsetof(struct lk_app, id_token_alg),
+	offsetof(struct lk_app, userinfo_alg),
 };
 
 #define APP_NSTR ((int)(sizeof(app_strings) / sizeof(app_strings[0])))
 
 /* The other columns of APP_COLUMNS, then APP_USER; parameter $N is column N-1. */
 enum app_col {
-	C_GRANT = 12,
+	C_GRANT = 13,
 	C_STRATEGY,
 	C_LIFECYCLE,
 	C_CLIENT_TYPE,

@@ -182,6 +182,8 @@ enum lk_err lk_pg_refresh_insert(struct lk_store *s, const struct lk_refresh_rec
 enum lk_err lk_pg_refresh_get(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN], struct lk_refresh_record *out);
 enum lk_err lk_pg_refresh_consume(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN], int64_t now, struct lk_refresh_record *out);
 enum lk_err lk_pg_grant_jti_add(struct lk_store *s, const char *grant_id, int64_t user_id, const char *jti, int64_t expires_at);
+enum lk_err lk_pg_token_claims_set(struct lk_store *s, const char *jti, const char *claims, int64_t expires_at);
+enum lk_err lk_pg_token_claims_get(struct lk_store *s, const char *jti, char **claims);
 enum lk_err lk_pg_grant_revoke(struct lk_store *s, const char *grant_id, int64_t now);
 enum lk_err lk_pg_user_revoke_grants(struct lk_store *s, int64_t user_id, int64_t now);
 enum lk_err lk_pg_consent_get(struct lk_store *s, int64_t user_id, const char *client_id, char **scope);

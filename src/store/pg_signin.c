@@ -1,7 +1,8 @@
 /*
  * The PostgreSQL backend's sign-in state: browser sessions, pending
  * authorization requests, authorization codes, refresh tokens, the JWT ids
- * of each grant, consents and failed sign-in counts. store.c has checked
+ * of each grant, the claims requests of access tokens, consents and failed
+ * sign-in counts. store.c has checked
  * every argument, so these functions only move values between records and
  * rows.
  *
@@ -25,7 +26,8 @@
 #include "core/log.h"
 
 /*
- * The columns of the sign-in tables (migration 5): column i is parameter
+ * The columns of the sign-in tables (migration 5, and the claims of
+ * migration 6 last): column i is parameter
  * $(i+1) of the table's insert. The login_throttle columns follow its key,
  * which is $1, so that column i is parameter $(i+2) of signin_throttle_put.
  */
@@ -34,10 +36,10 @@
 	"id, browser_hash, client_id, params, created_at, expires_at, consented"
 #define CODE_COLUMNS                                                                               \
 	"hash, grant_id, client_id, redirect_uri, user_id, scope, nonce, code_challenge, sid, "    \
-	"amr, auth_time, created_at, expires_at, used_at"
+	"amr, auth_time, created_at, expires_at, used_at, claims"
 #define REFRESH_COLUMNS                                                                            \
 	"hash, family, client_id, user_id, scope, sid, amr, auth_time, issued_at, expires_at, "    \
-	"rotated_at, revoked"
+	"rotated_at, revoked, claims"
 #define THROTTLE_COLUMNS "failures, window_start, locked_until, lock_seconds, expires_at"
 
 /* The columns of SESSION_COLUMNS, in order. */
@@ -78,6 +80,7 @@ enum code_col {
 	C_CREATED_AT,
 	C_EXPIRES_AT,
 	C_USED_AT,
+	C_CLAIMS,
 };
 
 /* The columns of REFRESH_COLUMNS, in order. */
@@ -94,6 +97,7 @@ enum refresh_col {
 	R_EXPIRES_AT,
 	R_ROTATED_AT,
 	R_REVOKED,
+	R_CLAIMS,
 };
 
 /* The columns of THROTTLE_COLUMNS, in order. */
@@ -184,8 +188,8 @@ static const struct lk_pg_stmt signin_auth_request_delete = {
 static const struct lk_pg_stmt signin_code_insert = {
 	"signin_code_insert",
 	"INSERT INTO codes (" CODE_COLUMNS ") "
-	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-	14,
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+	15,
 };
 
 static const struct lk_pg_stmt signin_code_get = {
@@ -203,8 +207,8 @@ static const struct lk_pg_stmt signin_code_use = {
 static const struct lk_pg_stmt signin_refresh_insert = {
 	"signin_refresh_insert",
 	"INSERT INTO refresh_tokens (" REFRESH_COLUMNS ") "
-	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-	12,
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+	13,
 };
 
 static const struct lk_pg_stmt signin_refresh_get = {
@@ -226,6 +230,18 @@ static const struct lk_pg_stmt signin_grant_jti_add = {
 	"ON CONFLICT (grant_id, jti) DO UPDATE "
 	"SET expires_at = GREATEST(grant_jtis.expires_at, EXCLUDED.expires_at)",
 	4,
+};
+
+static const struct lk_pg_stmt signin_token_claims_set = {
+	"signin_token_claims_set",
+	"INSERT INTO token_claims (jti, claims, expires_at) VALUES ($1, $2, $3)",
+	3,
+};
+
+static const struct lk_pg_stmt signin_token_claims_get = {
+	"signin_token_claims_get",
+	"SELECT claims FROM token_claims WHERE jti = $1",
+	1,
 };
 
 /* A grant's revocation: $1 is the grant id and, in the steps that write a time, $2 now. */
@@ -389,6 +405,14 @@ static const struct lk_pg_stmt signin_refresh_delete_expired = {
 static const struct lk_pg_stmt signin_grant_jti_delete_expired = {
 	"signin_grant_jti_delete_expired",
 	"DELETE FROM grant_jtis WHERE expires_at <= $1",
+	1,
+};
+
+/* The claims of a token without an expiry go once its opaque token is gone. */
+static const struct lk_pg_stmt signin_token_claims_delete_expired = {
+	"signin_token_claims_delete_expired",
+	"DELETE FROM token_claims WHERE (expires_at <> 0 AND expires_at <= $1) "
+	"OR (expires_at = 0 AND jti NOT IN (SELECT jti FROM access_tokens))",
 	1,
 };
 
@@ -686,6 +710,7 @@ enum lk_err lk_pg_code_insert(struct lk_store *s, const struct lk_code_record *r
 	lk_pg_param_int(&p, r->created_at);
 	lk_pg_param_int(&p, r->expires_at);
 	lk_pg_param_int(&p, r->used_at);
+	lk_pg_param_text(&p, r->claims);
 	return insert(lk_pg_of(s), &signin_code_insert, &p);
 }
 
@@ -701,6 +726,7 @@ static enum lk_err read_code(const PGresult *res, void *rec)
 		{C_CODE_CHALLENGE, &r->code_challenge},
 		{C_SID, &r->sid},
 		{C_AMR, &r->amr},
+		{C_CLAIMS, &r->claims},
 	};
 	enum lk_err err = lk_pg_get_bytes(res, 0, C_HASH, r->hash, LK_SHA256_LEN);
 
@@ -754,6 +780,7 @@ enum lk_err lk_pg_refresh_insert(struct lk_store *s, const struct lk_refresh_rec
 	lk_pg_param_int(&p, r->expires_at);
 	lk_pg_param_int(&p, r->rotated_at);
 	lk_pg_param_bool(&p, r->revoked);
+	lk_pg_param_text(&p, r->claims);
 	return insert(lk_pg_of(s), &signin_refresh_insert, &p);
 }
 
@@ -763,7 +790,7 @@ static enum lk_err read_refresh(const PGresult *res, void *rec)
 	const struct text_col texts[] = {
 		{R_FAMILY, &r->family}, {R_CLIENT_ID, &r->client_id},
 		{R_SCOPE, &r->scope},	{R_SID, &r->sid},
-		{R_AMR, &r->amr},
+		{R_AMR, &r->amr},	{R_CLAIMS, &r->claims},
 	};
 	enum lk_err err = lk_pg_get_bytes(res, 0, R_HASH, r->hash, LK_SHA256_LEN);
 
@@ -827,6 +854,36 @@ enum lk_err lk_pg_grant_jti_add(struct lk_store *s, const char *grant_id, int64_
 	lk_pg_param_int(&p, user_id);
 	lk_pg_param_int(&p, expires_at);
 	return lk_pg_exec(lk_pg_of(s), &signin_grant_jti_add, &p, NULL);
+}
+
+/* ---- Token claims ---- */
+
+enum lk_err lk_pg_token_claims_set(struct lk_store *s, const char *jti, const char *claims,
+				   int64_t expires_at)
+{
+	struct lk_pg_params p;
+
+	lk_pg_params_init(&p);
+	lk_pg_param_text(&p, jti);
+	lk_pg_param_text(&p, claims);
+	lk_pg_param_int(&p, expires_at);
+	return lk_pg_exec(lk_pg_of(s), &signin_token_claims_set, &p, NULL);
+}
+
+static enum lk_err read_claims(const PGresult *res, void *rec)
+{
+	return lk_pg_get_text(res, 0, 0, rec);
+}
+
+enum lk_err lk_pg_token_claims_get(struct lk_store *s, const char *jti, char **claims)
+{
+	char *text = NULL;
+	enum lk_err err =
+		get_by_text(lk_pg_of(s), &signin_token_claims_get, jti, read_claims, &text);
+
+	if (!err)
+		*claims = text;
+	return err;
 }
 
 /*
@@ -1015,9 +1072,10 @@ enum lk_err lk_pg_throttle_delete(struct lk_store *s, const char *key)
  * deletes. Codes are kept CODE_KEEP_SECONDS past their expiry.
  */
 static const struct lk_pg_stmt *const expired_steps[] = {
-	&signin_session_delete_expired,	  &signin_auth_request_delete_expired,
-	&signin_code_delete_expired,	  &signin_refresh_delete_expired,
-	&signin_grant_jti_delete_expired, &signin_throttle_delete_expired,
+	&signin_session_delete_expired,	     &signin_auth_request_delete_expired,
+	&signin_code_delete_expired,	     &signin_refresh_delete_expired,
+	&signin_grant_jti_delete_expired,    &signin_throttle_delete_expired,
+	&signin_token_claims_delete_expired,
 };
 
 enum lk_err lk_pg_signin_delete_expired(struct lk_store *s, int64_t now, int *deleted)

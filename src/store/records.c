@@ -149,6 +149,7 @@ void lk_app_release(struct lk_app *a)
 	free(a->cert_kid);
 	free(a->audience);
 	free(a->id_token_alg);
+	free(a->userinfo_alg);
 	memset(a, 0, sizeof(*a));
 }
 

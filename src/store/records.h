@@ -111,6 +111,7 @@ struct lk_app {
 	enum lk_token_format token_format;
 	char *audience;      /* "" = [tokens] audience */
 	char *id_token_alg;  /* "RS256", "PS256", "ES256" */
+	char *userinfo_alg;  /* signs userinfo answers: "RS256", "PS256", "ES256"; "" = JSON */
 	bool first_party;
 	bool enabled;
 	int64_t created_at;

@@ -22,13 +22,14 @@ static const size_t app_strings[] = {
 	offsetof(struct lk_app, cert_kid),
 	offsetof(struct lk_app, audience),
 	offsetof(struct lk_app, id_token_alg),
+	offsetof(struct lk_app, userinfo_alg),
 };
 
 #define APP_NSTR ((int)(sizeof(app_strings) / sizeof(app_strings[0])))
 
 /* The other columns of APP_COLUMNS, then APP_USER; parameter ?N is column N-1. */
 enum app_col {
-	C_GRANT = 12,
+	C_GRANT = 13,
 	C_STRATEGY,
 	C_LIFECYCLE,
 	C_CLIENT_TYPE,

@@ -25,16 +25,16 @@
 
 /*
  * The columns of apps in the order every statement uses them: column i is
- * parameter ?(i+1) of ST_APP_INSERT and ST_APP_UPDATE. The twelve strings
+ * parameter ?(i+1) of ST_APP_INSERT and ST_APP_UPDATE. The thirteen strings
  * come first, so that sqlite_apps.c reads and binds them from one table.
  * created_at is last because an update leaves it alone.
  */
 #define APP_COLUMNS                                                                                \
 	"client_id, name, description, website, scopes, redirect_uris, "                           \
 	"post_logout_redirect_uris, cert_subject, cert_key_type, cert_kid, audience, "             \
-	"id_token_alg, grant_type, strategy, lifecycle, client_type, token_format, user_id, "      \
-	"lifetime, cert_der, cert_not_before, cert_not_after, first_party, enabled, updated_at, "  \
-	"created_at"
+	"id_token_alg, userinfo_alg, grant_type, strategy, lifecycle, client_type, token_format, " \
+	"user_id, lifetime, cert_der, cert_not_before, cert_not_after, first_party, enabled, "     \
+	"updated_at, created_at"
 
 /* The bound user of an application as "domain\username", "" when none. */
 #define APP_USER                                                                                   \
@@ -69,7 +69,8 @@
 	"sliding_seconds, revoked, grant_id"
 
 /*
- * The columns of the sign-in tables (migration 5): column i is parameter
+ * The columns of the sign-in tables (migration 5, and the claims of
+ * migration 6 last): column i is parameter
  * ?(i+1) of the table's insert. The login_throttle columns follow its key,
  * which is ?1, so that column i is parameter ?(i+2) of ST_THROTTLE_PUT.
  */
@@ -78,10 +79,10 @@
 	"id, browser_hash, client_id, params, created_at, expires_at, consented"
 #define CODE_COLUMNS                                                                               \
 	"hash, grant_id, client_id, redirect_uri, user_id, scope, nonce, code_challenge, sid, "    \
-	"amr, auth_time, created_at, expires_at, used_at"
+	"amr, auth_time, created_at, expires_at, used_at, claims"
 #define REFRESH_COLUMNS                                                                            \
 	"hash, family, client_id, user_id, scope, sid, amr, auth_time, issued_at, expires_at, "    \
-	"rotated_at, revoked"
+	"rotated_at, revoked, claims"
 #define THROTTLE_COLUMNS "failures, window_start, locked_until, lock_seconds, expires_at"
 
 /*
@@ -136,18 +137,18 @@
 				 "WHERE expire_at <> 0 AND expire_at <= ?1")                       \
 	X(ST_APP_INSERT, "INSERT INTO apps (" APP_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, " \
 			 "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, "    \
-			 "?22, ?23, ?24, ?25, ?26)")                                               \
+			 "?22, ?23, ?24, ?25, ?26, ?27)")                                          \
 	X(ST_APP_GET_ID, APP_SELECT "WHERE client_id = ?1")                                        \
 	X(ST_APP_GET_NAME, APP_SELECT "WHERE lower(name) = lower(?1)")                             \
 	X(ST_APP_LIST, APP_SELECT "ORDER BY lower(name)")                                          \
 	X(ST_APP_UPDATE, "UPDATE apps SET name = ?2, description = ?3, website = ?4, "             \
 			 "scopes = ?5, redirect_uris = ?6, post_logout_redirect_uris = ?7, "       \
 			 "cert_subject = ?8, cert_key_type = ?9, cert_kid = ?10, "                 \
-			 "audience = ?11, id_token_alg = ?12, grant_type = ?13, "                  \
-			 "strategy = ?14, lifecycle = ?15, client_type = ?16, "                    \
-			 "token_format = ?17, user_id = ?18, lifetime = ?19, cert_der = ?20, "     \
-			 "cert_not_before = ?21, cert_not_after = ?22, first_party = ?23, "        \
-			 "enabled = ?24, updated_at = ?25 WHERE client_id = ?1")                   \
+			 "audience = ?11, id_token_alg = ?12, userinfo_alg = ?13, "                \
+			 "grant_type = ?14, strategy = ?15, lifecycle = ?16, client_type = ?17, "  \
+			 "token_format = ?18, user_id = ?19, lifetime = ?20, cert_der = ?21, "     \
+			 "cert_not_before = ?22, cert_not_after = ?23, first_party = ?24, "        \
+			 "enabled = ?25, updated_at = ?26 WHERE client_id = ?1")                   \
 	X(ST_APP_DELETE, "DELETE FROM apps WHERE client_id = ?1")                                  \
 	X(ST_SECRET_ADD, "INSERT INTO client_secrets (client_id, hash, created_at) "               \
 			 "VALUES (?1, ?2, ?3)")                                                    \
@@ -235,7 +236,8 @@
  * access tokens are those of a grant of theirs: one named by their refresh
  * tokens, codes or JWT ids, or one issued to their subject (the user id in
  * decimal) under any grant, which also finds a grant whose other traces are
- * gone. Client-credentials tokens have no grant and are left alone.
+ * gone. Client-credentials tokens have no grant and are left alone. The
+ * claims of a token without an expiry go once its opaque token is gone.
  */
 #define SIGNIN_STMTS(X)                                                                            \
 	X(ST_SESSION_INSERT, "INSERT INTO sessions (" SESSION_COLUMNS ") "                         \
@@ -253,13 +255,13 @@
 	X(ST_AUTH_REQUEST_DELETE, "DELETE FROM auth_requests WHERE id = ?1")                       \
 	X(ST_AUTH_REQUEST_DELETE_EXPIRED, "DELETE FROM auth_requests WHERE expires_at <= ?1")      \
 	X(ST_CODE_INSERT, "INSERT INTO codes (" CODE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, "  \
-			  "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")                                  \
+			  "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")                             \
 	X(ST_CODE_GET, "SELECT " CODE_COLUMNS " FROM codes WHERE hash = ?1")                       \
 	X(ST_CODE_USE, "UPDATE codes SET used_at = ?2 WHERE hash = ?1 AND used_at = 0")            \
 	X(ST_CODE_DELETE_EXPIRED, "DELETE FROM codes "                                             \
 				  "WHERE expires_at <= ?1 - " CODE_KEEP_SECONDS)                   \
 	X(ST_REFRESH_INSERT, "INSERT INTO refresh_tokens (" REFRESH_COLUMNS ") VALUES (?1, ?2, "   \
-			     "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")                         \
+			     "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")                    \
 	X(ST_REFRESH_GET, "SELECT " REFRESH_COLUMNS " FROM refresh_tokens WHERE hash = ?1")        \
 	X(ST_REFRESH_ROTATE, "UPDATE refresh_tokens SET rotated_at = ?2 "                          \
 			     "WHERE hash = ?1 AND rotated_at = 0 AND revoked = 0")                 \
@@ -268,6 +270,13 @@
 			    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (grant_id, jti) DO UPDATE "       \
 			    "SET expires_at = max(expires_at, excluded.expires_at)")               \
 	X(ST_GRANT_JTI_DELETE_EXPIRED, "DELETE FROM grant_jtis WHERE expires_at <= ?1")            \
+	X(ST_TOKEN_CLAIMS_SET, "INSERT INTO token_claims (jti, claims, expires_at) "               \
+			       "VALUES (?1, ?2, ?3)")                                              \
+	X(ST_TOKEN_CLAIMS_GET, "SELECT claims FROM token_claims WHERE jti = ?1")                   \
+	X(ST_TOKEN_CLAIMS_DELETE_EXPIRED, "DELETE FROM token_claims "                              \
+					  "WHERE (expires_at <> 0 AND expires_at <= ?1) "          \
+					  "OR (expires_at = 0 AND jti NOT IN "                     \
+					  "(SELECT jti FROM access_tokens))")                      \
 	X(ST_GRANT_REVOKE_REFRESH, "UPDATE refresh_tokens SET revoked = 1 "                        \
 				   "WHERE family = ?1 AND revoked = 0")                            \
 	X(ST_GRANT_REVOKE_TOKENS, "UPDATE access_tokens SET revoked = 1 "                          \
@@ -525,6 +534,9 @@ enum lk_err lk_sqlite_refresh_consume(struct lk_store *s, const uint8_t hash[LK_
 				      int64_t now, struct lk_refresh_record *out);
 enum lk_err lk_sqlite_grant_jti_add(struct lk_store *s, const char *grant_id, int64_t user_id,
 				    const char *jti, int64_t expires_at);
+enum lk_err lk_sqlite_token_claims_set(struct lk_store *s, const char *jti, const char *claims,
+				       int64_t expires_at);
+enum lk_err lk_sqlite_token_claims_get(struct lk_store *s, const char *jti, char **claims);
 enum lk_err lk_sqlite_grant_revoke(struct lk_store *s, const char *grant_id, int64_t now);
 enum lk_err lk_sqlite_user_revoke_grants(struct lk_store *s, int64_t user_id, int64_t now);
 enum lk_err lk_sqlite_consent_get(struct lk_store *s, int64_t user_id, const char *client_id,

@@ -1,7 +1,8 @@
 /*
  * The SQLite backend's sign-in state: browser sessions, pending
  * authorization requests, authorization codes, refresh tokens, the JWT ids
- * of each grant, consents and failed sign-in counts. The statements are in
+ * of each grant, the claims requests of access tokens, consents and failed
+ * sign-in counts. The statements are in
  * sqlite_int.h; store.c has checked every argument, so these functions only
  * move values between records and rows.
  *
@@ -58,6 +59,7 @@ enum code_col {
 	C_CREATED_AT,
 	C_EXPIRES_AT,
 	C_USED_AT,
+	C_CLAIMS,
 };
 
 /* The columns of REFRESH_COLUMNS; parameter ?N is column N-1. */
@@ -74,6 +76,7 @@ enum refresh_col {
 	R_EXPIRES_AT,
 	R_ROTATED_AT,
 	R_REVOKED,
+	R_CLAIMS,
 };
 
 /* The columns of THROTTLE_COLUMNS; parameter ?N is column N-2 (the key is ?1). */
@@ -353,6 +356,7 @@ static int bind_code(sqlite3_stmt *st, const struct lk_code_record *r)
 		{C_CODE_CHALLENGE, r->code_challenge},
 		{C_SID, r->sid},
 		{C_AMR, r->amr},
+		{C_CLAIMS, r->claims},
 	};
 	int rc = lk_sqlite_bind_hash(st, C_HASH + 1, r->hash);
 
@@ -393,6 +397,7 @@ static enum lk_err read_code(sqlite3_stmt *st, void *rec)
 		{C_CODE_CHALLENGE, &r->code_challenge},
 		{C_SID, &r->sid},
 		{C_AMR, &r->amr},
+		{C_CLAIMS, &r->claims},
 	};
 	enum lk_err err = lk_sqlite_column_hash(st, C_HASH, r->hash);
 
@@ -437,7 +442,7 @@ static int bind_refresh(sqlite3_stmt *st, const struct lk_refresh_record *r)
 	} texts[] = {
 		{R_FAMILY, r->family}, {R_CLIENT_ID, r->client_id},
 		{R_SCOPE, r->scope},   {R_SID, r->sid},
-		{R_AMR, r->amr},
+		{R_AMR, r->amr},       {R_CLAIMS, r->claims},
 	};
 	int rc = lk_sqlite_bind_hash(st, R_HASH + 1, r->hash);
 
@@ -474,7 +479,7 @@ static enum lk_err read_refresh(sqlite3_stmt *st, void *rec)
 	const struct text_col texts[] = {
 		{R_FAMILY, &r->family}, {R_CLIENT_ID, &r->client_id},
 		{R_SCOPE, &r->scope},	{R_SID, &r->sid},
-		{R_AMR, &r->amr},
+		{R_AMR, &r->amr},	{R_CLAIMS, &r->claims},
 	};
 	enum lk_err err = lk_sqlite_column_hash(st, R_HASH, r->hash);
 
@@ -546,6 +551,42 @@ enum lk_err lk_sqlite_grant_jti_add(struct lk_store *base, const char *grant_id,
 		rc = sqlite3_bind_int64(st, 4, expires_at);
 	err = lk_sqlite_bound(s, ST_GRANT_JTI_ADD, st, rc);
 	return err ? err : lk_sqlite_step_done(s, ST_GRANT_JTI_ADD, st);
+}
+
+/* ---- Token claims ---- */
+
+enum lk_err lk_sqlite_token_claims_set(struct lk_store *base, const char *jti, const char *claims,
+				       int64_t expires_at)
+{
+	struct sqlite_store *s = conn(base);
+	sqlite3_stmt *st = NULL;
+	enum lk_err err = lk_sqlite_stmt(s, ST_TOKEN_CLAIMS_SET, &st);
+	int rc;
+
+	if (err)
+		return err;
+	rc = lk_sqlite_bind_text(st, 1, jti);
+	if (rc == SQLITE_OK)
+		rc = lk_sqlite_bind_text(st, 2, claims);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 3, expires_at);
+	err = lk_sqlite_bound(s, ST_TOKEN_CLAIMS_SET, st, rc);
+	return err ? err : lk_sqlite_step_done(s, ST_TOKEN_CLAIMS_SET, st);
+}
+
+static enum lk_err read_claims(sqlite3_stmt *st, void *rec)
+{
+	return lk_sqlite_column_text(st, 0, rec);
+}
+
+enum lk_err lk_sqlite_token_claims_get(struct lk_store *base, const char *jti, char **claims)
+{
+	char *text = NULL;
+	enum lk_err err = get_by_text(conn(base), ST_TOKEN_CLAIMS_GET, jti, read_claims, &text);
+
+	if (!err)
+		*claims = text;
+	return err;
 }
 
 /*
@@ -781,8 +822,9 @@ enum lk_err lk_sqlite_throttle_delete(struct lk_store *base, const char *key)
  * deletes. Codes are kept CODE_KEEP_SECONDS past their expiry.
  */
 static const enum stmt_id expired_steps[] = {
-	ST_SESSION_DELETE_EXPIRED, ST_AUTH_REQUEST_DELETE_EXPIRED, ST_CODE_DELETE_EXPIRED,
-	ST_REFRESH_DELETE_EXPIRED, ST_GRANT_JTI_DELETE_EXPIRED,	   ST_THROTTLE_DELETE_EXPIRED,
+	ST_SESSION_DELETE_EXPIRED,	ST_AUTH_REQUEST_DELETE_EXPIRED, ST_CODE_DELETE_EXPIRED,
+	ST_REFRESH_DELETE_EXPIRED,	ST_GRANT_JTI_DELETE_EXPIRED,	ST_THROTTLE_DELETE_EXPIRED,
+	ST_TOKEN_CLAIMS_DELETE_EXPIRED,
 };
 
 enum lk_err lk_sqlite_signin_delete_expired(struct lk_store *base, int64_t now, int *deleted)

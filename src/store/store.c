@@ -276,6 +276,7 @@ static enum lk_err check_app_strings(const struct lk_app *a)
 		{a->cert_kid, LK_REC_STR_MAX},
 		{a->audience, LK_REC_STR_MAX},
 		{a->id_token_alg, LK_REC_STR_MAX},
+		{a->userinfo_alg, LK_REC_STR_MAX},
 	};
 	enum lk_err err = LK_OK;
 
@@ -821,6 +822,7 @@ void lk_code_record_release(struct lk_code_record *r)
 	free(r->code_challenge);
 	free(r->sid);
 	free(r->amr);
+	free(r->claims);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -833,6 +835,7 @@ void lk_refresh_record_release(struct lk_refresh_record *r)
 	free(r->scope);
 	free(r->sid);
 	free(r->amr);
+	free(r->claims);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -959,6 +962,7 @@ static enum lk_err check_code_strings(const struct lk_code_record *r)
 		{r->redirect_uri, LK_SIGNIN_STR_MAX}, {r->scope, LK_TOKEN_SCOPE_MAX},
 		{r->nonce, LK_SIGNIN_STR_MAX},	      {r->code_challenge, LK_SIGNIN_STR_MAX},
 		{r->sid, LK_SIGNIN_STR_MAX},	      {r->amr, LK_SIGNIN_STR_MAX},
+		{r->claims, LK_SIGNIN_STR_MAX},
 	};
 	enum lk_err err = LK_OK;
 
@@ -1014,6 +1018,8 @@ static enum lk_err check_refresh(const struct lk_refresh_record *r)
 		err = check_opt(r->sid, LK_SIGNIN_STR_MAX);
 	if (!err)
 		err = check_opt(r->amr, LK_SIGNIN_STR_MAX);
+	if (!err)
+		err = check_opt(r->claims, LK_SIGNIN_STR_MAX);
 	if (err)
 		return err;
 	if (r->auth_time < 0 || r->issued_at < 0 || r->expires_at <= 0 || r->rotated_at < 0)
@@ -1056,6 +1062,29 @@ enum lk_err lk_store_grant_jti_add(struct lk_store *s, const char *grant_id, int
 	if (!err)
 		err = check_str(jti, LK_SIGNIN_STR_MAX);
 	return err ? err : s->ops->grant_jti_add(s, grant_id, user_id, jti, expires_at);
+}
+
+enum lk_err lk_store_token_claims_set(struct lk_store *s, const char *jti, const char *claims,
+				      int64_t expires_at)
+{
+	enum lk_err err;
+
+	if (!s || expires_at < 0)
+		return LK_EINVAL;
+	err = check_str(jti, LK_SIGNIN_STR_MAX);
+	if (!err)
+		err = check_str(claims, LK_SIGNIN_STR_MAX);
+	return err ? err : s->ops->token_claims_set(s, jti, claims, expires_at);
+}
+
+enum lk_err lk_store_token_claims_get(struct lk_store *s, const char *jti, char **claims)
+{
+	enum lk_err err;
+
+	if (!s || !claims)
+		return LK_EINVAL;
+	err = check_str(jti, LK_SIGNIN_STR_MAX);
+	return err ? err : s->ops->token_claims_get(s, jti, claims);
 }
 
 /* now marks the grant's unredeemed codes used, so it must be > 0. */

@@ -158,6 +158,9 @@ struct lk_store_ops {
 				       int64_t now, struct lk_refresh_record *out);
 	enum lk_err (*grant_jti_add)(struct lk_store *s, const char *grant_id, int64_t user_id,
 				     const char *jti, int64_t expires_at);
+	enum lk_err (*token_claims_set)(struct lk_store *s, const char *jti, const char *claims,
+					int64_t expires_at);
+	enum lk_err (*token_claims_get)(struct lk_store *s, const char *jti, char **claims);
 	enum lk_err (*grant_revoke)(struct lk_store *s, const char *grant_id, int64_t now);
 	enum lk_err (*user_revoke_grants)(struct lk_store *s, int64_t user_id, int64_t now);
 	enum lk_err (*consent_get)(struct lk_store *s, int64_t user_id, const char *client_id,
@@ -604,6 +607,7 @@ struct lk_code_record {
 	char *code_challenge; /* PKCE S256 challenge; "" when none */
 	char *sid;            /* the session it was issued in; "" when none */
 	char *amr;
+	char *claims;         /* the claims request, normalised (oauth/claims.h); "" when none */
 	int64_t auth_time;
 	int64_t created_at;
 	int64_t expires_at;
@@ -633,6 +637,7 @@ struct lk_refresh_record {
 	char *scope;         /* what it may be refreshed to (at most) */
 	char *sid;
 	char *amr;
+	char *claims;        /* the claims request of its grant, as the code had it */
 	int64_t auth_time;
 	int64_t issued_at;
 	int64_t expires_at;  /* > 0 */
@@ -664,6 +669,21 @@ enum lk_err lk_store_refresh_consume(struct lk_store *s, const uint8_t hash[LK_S
  */
 enum lk_err lk_store_grant_jti_add(struct lk_store *s, const char *grant_id, int64_t user_id,
 				   const char *jti, int64_t expires_at);
+
+/*
+ * The claims request (OpenID Connect Core §5.5) of the authorization an
+ * access token was issued for, filed under the token's jti for userinfo,
+ * which finds the jti of either format through inspection. claims is the
+ * normalised request (at most LK_SIGNIN_STR_MAX bytes); expires_at is the
+ * token's expiry, or 0 while the token lives on (it never expires, or its
+ * expiry slides): housekeeping then deletes the entry once no opaque token
+ * of that jti remains. LK_EEXIST for a jti already filed.
+ */
+enum lk_err lk_store_token_claims_set(struct lk_store *s, const char *jti, const char *claims,
+				      int64_t expires_at);
+
+/* The claims request filed under jti (a new string the caller frees). LK_ENOTFOUND. */
+enum lk_err lk_store_token_claims_get(struct lk_store *s, const char *jti, char **claims);
 
 /*
  * Revokes everything issued under a grant (a code replay, a refresh token
@@ -718,8 +738,10 @@ enum lk_err lk_store_throttle_delete(struct lk_store *s, const char *key);
 /*
  * Housekeeping: deletes sessions past their absolute end, pending requests,
  * throttle records and grant jtis past their expiry, refresh tokens past
- * theirs, and codes an hour past theirs (kept that long so that a late replay
- * still revokes what the code issued). *deleted (may be NULL) counts rows.
+ * theirs, codes an hour past theirs (kept that long so that a late replay
+ * still revokes what the code issued), and token claims past their expiry
+ * or, for those without one, whose opaque token is gone. *deleted (may be
+ * NULL) counts rows.
  */
 enum lk_err lk_store_signin_delete_expired(struct lk_store *s, int64_t now, int *deleted);
 

@@ -235,11 +235,11 @@ test('discovery: userinfo and end_session endpoints, claims, and what is not sup
     'phone_number', 'phone_number_verified']);
   assert.equal(md.request_parameter_supported, false);
   assert.equal(md.request_uri_parameter_supported, false);
-  assert.equal(md.claims_parameter_supported, false);
+  assert.equal(md.claims_parameter_supported, true);
   assert.deepEqual(md.subject_types_supported, ['public']);
   assert.ok(md.id_token_signing_alg_values_supported.includes('RS256'));
-  // Userinfo answers JSON only: no signed userinfo is advertised.
-  assert.equal(md.userinfo_signing_alg_values_supported, undefined);
+  // Signed userinfo uses the same keys as ID tokens.
+  assert.deepEqual(md.userinfo_signing_alg_values_supported, md.id_token_signing_alg_values_supported);
   const cfg = await rpConfig();
   assert.equal(cfg.serverMetadata().end_session_endpoint, md.end_session_endpoint);
   assert.deepEqual(await (await fetch(`${srv.url}/.well-known/oauth-authorization-server`)).json(), md);

@@ -479,7 +479,7 @@ test('discovery advertises the token endpoint and follows the scope catalog', as
   assert.ok(md.claims_supported.includes('sub'));
   assert.equal(md.request_parameter_supported, false);
   assert.equal(md.request_uri_parameter_supported, false);
-  assert.equal(md.claims_parameter_supported, false);
+  assert.equal(md.claims_parameter_supported, true);
   for (const s of ['api', 'openid', 'user_sync', 'odata_query', 'register', 'admin']) assert.ok(md.scopes_supported.includes(s), s);
   const as = await (await fetch(`${srv.url}/.well-known/oauth-authorization-server`)).json();
   assert.deepEqual(as, md);

@@ -174,6 +174,7 @@ static struct lk_app full_app(int64_t user_id)
 		.token_format = LK_FORMAT_OPAQUE,
 		.audience = (char *)"https://api.example",
 		.id_token_alg = (char *)"ES256",
+		.userinfo_alg = (char *)"PS256",
 		.first_party = true,
 		.enabled = false,
 		.created_at = 300,
@@ -210,6 +211,7 @@ static void assert_full_app(const struct lk_app *got, const char *client_id, int
 	assert_int_equal(got->token_format, LK_FORMAT_OPAQUE);
 	assert_string_equal(got->audience, "https://api.example");
 	assert_string_equal(got->id_token_alg, "ES256");
+	assert_string_equal(got->userinfo_alg, "PS256");
 	assert_true(got->first_party);
 	assert_false(got->enabled);
 	assert_int_equal(got->created_at, created_at);
@@ -242,6 +244,7 @@ static void test_app_roundtrip(void **state)
 	assert_string_equal(got.post_logout_redirect_uris, "");
 	assert_string_equal(got.cert_subject, "");
 	assert_string_equal(got.audience, "");
+	assert_string_equal(got.userinfo_alg, "");
 	assert_string_equal(got.user, "");
 	assert_int_equal(got.user_id, 0);
 	assert_null(got.cert_der);
@@ -303,10 +306,11 @@ static void test_app_update(void **state)
 	lk_app_release(&got);
 	assert_int_equal(lk_store_app_get(s, "First", &got), LK_ENOTFOUND);
 
-	/* Unbinding the user and dropping the certificate. */
+	/* Unbinding the user, dropping the certificate, back to plain userinfo. */
 	a = fx_app("c1", "First again");
 	assert_int_equal(lk_store_app_update(s, &a), LK_OK);
 	assert_int_equal(lk_store_app_get(s, "c1", &got), LK_OK);
+	assert_string_equal(got.userinfo_alg, "");
 	assert_string_equal(got.user, "");
 	assert_int_equal(got.user_id, 0);
 	assert_null(got.cert_der);
@@ -422,6 +426,9 @@ static void test_app_bad_input(void **state)
 	a.redirect_uris = NULL;
 	a.description = uris + (LK_REC_URIS_MAX - LK_REC_DESCRIPTION_MAX); /* 4097 bytes */
 	assert_int_equal(lk_store_app_insert(s, &a), LK_ETOOBIG);
+	a.description = NULL;
+	a.userinfo_alg = uris + (LK_REC_URIS_MAX - LK_REC_STR_MAX); /* 4097 bytes */
+	assert_int_equal(lk_store_app_insert(s, &a), LK_ETOOBIG);
 	a = fx_app("c", "x");
 	a.updated_at = -5;
 	assert_int_equal(lk_store_app_insert(s, &a), LK_EINVAL);
@@ -471,10 +478,10 @@ static void test_app_columns(void **state)
 		    "user_id, strategy, redirect_uris, post_logout_redirect_uris, lifetime, "
 		    "lifecycle, cert_subject, cert_key_type, cert_kid, cert_not_before, "
 		    "cert_not_after, client_type, token_format, audience, id_token_alg, "
-		    "first_party, enabled, created_at, updated_at) VALUES ('c-raw', 'Raw', 'desc', "
-		    "'https://w', 'bearer_token', 'api rpa', 41, 'mobile-title', 'https://r', "
-		    "'https://p', -1, 'sliding', 'CN=x', 'RSA-2048', 'kid', 11, 12, 'public', "
-		    "'opaque', 'aud', 'PS256', 1, 0, 13, 14)");
+		    "userinfo_alg, first_party, enabled, created_at, updated_at) VALUES ('c-raw', "
+		    "'Raw', 'desc', 'https://w', 'bearer_token', 'api rpa', 41, 'mobile-title', "
+		    "'https://r', 'https://p', -1, 'sliding', 'CN=x', 'RSA-2048', 'kid', 11, 12, "
+		    "'public', 'opaque', 'aud', 'PS256', 'ES256', 1, 0, 13, 14)");
 	assert_int_equal(lk_store_app_get(f->s, "c-raw", &got), LK_OK);
 	assert_string_equal(got.client_id, "c-raw");
 	assert_string_equal(got.name, "Raw");
@@ -499,6 +506,7 @@ static void test_app_columns(void **state)
 	assert_int_equal(got.token_format, LK_FORMAT_OPAQUE);
 	assert_string_equal(got.audience, "aud");
 	assert_string_equal(got.id_token_alg, "PS256");
+	assert_string_equal(got.userinfo_alg, "ES256");
 	assert_true(got.first_party);
 	assert_false(got.enabled);
 	assert_int_equal(got.created_at, 13);

@@ -1,7 +1,8 @@
 /*
  * The sign-in half of the store suite: sessions, pending authorization
  * requests, codes, refresh tokens, grant revocation, consents, throttle
- * records and their housekeeping, and the grant id of access tokens. Each
+ * records, the claims requests filed under access tokens, their
+ * housekeeping, and the grant id of access tokens. Each
  * test gets a fresh database from store_fixture.h: a SQLite file under /tmp,
  * or the database LATCHKEY_TEST_DB_URL names, which is WIPED before each test.
  */
@@ -22,6 +23,9 @@
 #include "store/records.h"
 #include "store/store.h"
 #include "store_fixture.h"
+
+/* A normalised claims request (oauth/claims.h), as codes and refresh tokens carry one. */
+#define CLAIMS "{\"userinfo\":{\"email\":null},\"id_token\":{\"name\":null}}"
 
 /* Codes and refresh tokens raced for in the concurrent single-use test. */
 #define RACE_ROUNDS 50
@@ -114,6 +118,7 @@ static struct lk_code_record code(int v, const char *grant_id, const char *clien
 		.code_challenge = (char *)"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
 		.sid = (char *)"sid-1",
 		.amr = (char *)"pwd",
+		.claims = (char *)CLAIMS,
 		.auth_time = 10,
 		.created_at = 11,
 		.expires_at = 71,
@@ -133,6 +138,7 @@ static struct lk_refresh_record refresh(int v, const char *family, const char *c
 		.scope = (char *)"openid offline_access",
 		.sid = (char *)"sid-1",
 		.amr = (char *)"pwd",
+		.claims = (char *)CLAIMS,
 		.auth_time = 10,
 		.issued_at = 12,
 		.expires_at = 5000,
@@ -586,6 +592,7 @@ static void test_code(void **state)
 	assert_string_equal(got.code_challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
 	assert_string_equal(got.sid, "sid-1");
 	assert_string_equal(got.amr, "pwd");
+	assert_string_equal(got.claims, CLAIMS);
 	assert_int_equal(got.auth_time, 10);
 	assert_int_equal(got.created_at, 11);
 	assert_int_equal(got.expires_at, 71);
@@ -616,9 +623,11 @@ static void test_code(void **state)
 	r.code_challenge = NULL;
 	r.sid = NULL;
 	r.amr = NULL;
+	r.claims = NULL;
 	assert_int_equal(lk_store_code_insert(s, &r), LK_OK);
 	got = (struct lk_code_record){0};
 	assert_int_equal(lk_store_code_consume(s, r.hash, 50, &got), LK_OK);
+	assert_string_equal(got.claims, "");
 	assert_string_equal(got.redirect_uri, "");
 	assert_string_equal(got.scope, "");
 	assert_string_equal(got.nonce, "");
@@ -654,7 +663,7 @@ static void test_code_bad_input(void **state)
 	char *big_str = big + (LK_TOKEN_SCOPE_MAX - LK_SIGNIN_STR_MAX);
 	struct lk_code_record r, got = {.grant_id = (char *)"untouched"};
 	char **strs[] = {&r.grant_id,	    &r.client_id, &r.redirect_uri, &r.nonce,
-			 &r.code_challenge, &r.sid,	  &r.amr};
+			 &r.code_challenge, &r.sid,	  &r.amr,	   &r.claims};
 	int64_t *times[] = {&r.auth_time, &r.created_at, &r.expires_at, &r.used_at};
 	uint8_t h[LK_SHA256_LEN];
 
@@ -769,6 +778,7 @@ static void test_refresh(void **state)
 	assert_string_equal(got.scope, "openid offline_access");
 	assert_string_equal(got.sid, "sid-1");
 	assert_string_equal(got.amr, "pwd");
+	assert_string_equal(got.claims, CLAIMS);
 	assert_int_equal(got.auth_time, 10);
 	assert_int_equal(got.issued_at, 12);
 	assert_int_equal(got.expires_at, 5000);
@@ -784,8 +794,10 @@ static void test_refresh(void **state)
 	r.scope = NULL;
 	r.sid = NULL;
 	r.amr = NULL;
+	r.claims = NULL;
 	assert_int_equal(lk_store_refresh_insert(s, &r), LK_OK);
 	assert_int_equal(lk_store_refresh_get(s, r.hash, &got), LK_OK);
+	assert_string_equal(got.claims, "");
 	assert_int_equal(got.rotated_at, 30);
 	assert_true(got.revoked);
 	assert_string_equal(got.scope, "");
@@ -813,7 +825,7 @@ static void test_refresh_bad_input(void **state)
 	char *big = long_str(LK_TOKEN_SCOPE_MAX + 1, 'x');
 	char *big_str = big + (LK_TOKEN_SCOPE_MAX - LK_SIGNIN_STR_MAX);
 	struct lk_refresh_record r, got = {.family = (char *)"untouched"};
-	char **strs[] = {&r.family, &r.client_id, &r.sid, &r.amr};
+	char **strs[] = {&r.family, &r.client_id, &r.sid, &r.amr, &r.claims};
 	int64_t *times[] = {&r.auth_time, &r.issued_at, &r.expires_at, &r.rotated_at};
 	uint8_t h[LK_SHA256_LEN];
 
@@ -1441,6 +1453,108 @@ static void test_signin_delete_expired(void **state)
 	assert_int_equal(lk_store_signin_delete_expired(NULL, 100, &deleted), LK_EINVAL);
 }
 
+/* ---- Token claims ---- */
+
+/* The claims request filed under jti, or NULL when there is none (free it). */
+static char *token_claims(struct lk_store *s, const char *jti)
+{
+	char *got = NULL;
+	enum lk_err err = lk_store_token_claims_get(s, jti, &got);
+
+	assert_true(err == LK_OK || err == LK_ENOTFOUND);
+	return got;
+}
+
+static bool token_claims_exist(struct lk_store *s, const char *jti)
+{
+	char *got = token_claims(s, jti);
+
+	free(got);
+	return got != NULL;
+}
+
+static void test_token_claims(void **state)
+{
+	struct lk_store *s = fx_db(state);
+	char *big = long_str(LK_SIGNIN_STR_MAX + 1, 'x');
+	char *got = (char *)"untouched";
+
+	assert_int_equal(lk_store_token_claims_set(s, "j1", CLAIMS, 100), LK_OK);
+	got = token_claims(s, "j1");
+	assert_string_equal(got, CLAIMS);
+	free(got);
+	/* A jti is filed once. */
+	assert_int_equal(lk_store_token_claims_set(s, "j1", "{}", 100), LK_EEXIST);
+	got = token_claims(s, "j1");
+	assert_string_equal(got, CLAIMS);
+	free(got);
+
+	/* An unknown jti: nothing written out. */
+	got = (char *)"untouched";
+	assert_int_equal(lk_store_token_claims_get(s, "nope", &got), LK_ENOTFOUND);
+	assert_string_equal(got, "untouched");
+
+	/* Bad input changes nothing. */
+	assert_int_equal(lk_store_token_claims_set(NULL, "j2", CLAIMS, 1), LK_EINVAL);
+	assert_int_equal(lk_store_token_claims_set(s, NULL, CLAIMS, 1), LK_EINVAL);
+	assert_int_equal(lk_store_token_claims_set(s, "", CLAIMS, 1), LK_EINVAL);
+	assert_int_equal(lk_store_token_claims_set(s, "j2", NULL, 1), LK_EINVAL);
+	assert_int_equal(lk_store_token_claims_set(s, "j2", "", 1), LK_EINVAL);
+	assert_int_equal(lk_store_token_claims_set(s, "j2", CLAIMS, -1), LK_EINVAL);
+	assert_int_equal(lk_store_token_claims_set(s, big, CLAIMS, 1), LK_ETOOBIG);
+	assert_int_equal(lk_store_token_claims_set(s, "j2", big, 1), LK_ETOOBIG);
+	assert_false(token_claims_exist(s, "j2"));
+	assert_int_equal(lk_store_token_claims_get(NULL, "j1", &got), LK_EINVAL);
+	assert_int_equal(lk_store_token_claims_get(s, NULL, &got), LK_EINVAL);
+	assert_int_equal(lk_store_token_claims_get(s, "", &got), LK_EINVAL);
+	assert_int_equal(lk_store_token_claims_get(s, "j1", NULL), LK_EINVAL);
+	assert_int_equal(lk_store_token_claims_get(s, big, &got), LK_ETOOBIG);
+	assert_string_equal(got, "untouched");
+
+	/* The longest values are accepted. */
+	assert_int_equal(lk_store_token_claims_set(s, big + 1, big + 1, 0), LK_OK);
+	got = token_claims(s, big + 1);
+	assert_int_equal(strlen(got), LK_SIGNIN_STR_MAX);
+	free(got);
+	free(big);
+}
+
+/*
+ * Token claims with an expiry go at it; those without one (a token that
+ * never expires, or slides) go once no opaque token of their jti remains.
+ */
+static void test_token_claims_expire(void **state)
+{
+	struct lk_store *s = fx_db(state);
+	int deleted = -1;
+
+	add_app(s, "c1", "One");
+	insert_token(s, 1, "c1", "17", "g"); /* jti "tok", expires at 5000 */
+	assert_int_equal(lk_store_token_claims_set(s, "j100", CLAIMS, 100), LK_OK);
+	assert_int_equal(lk_store_token_claims_set(s, "j101", CLAIMS, 101), LK_OK);
+	assert_int_equal(lk_store_token_claims_set(s, "tok", CLAIMS, 0), LK_OK);
+	assert_int_equal(lk_store_token_claims_set(s, "gone", CLAIMS, 0), LK_OK);
+
+	assert_int_equal(lk_store_signin_delete_expired(s, 99, &deleted), LK_OK);
+	assert_int_equal(deleted, 1);
+	assert_false(token_claims_exist(s, "gone"));
+	assert_true(token_claims_exist(s, "tok"));
+	assert_int_equal(lk_store_signin_delete_expired(s, 100, &deleted), LK_OK);
+	assert_int_equal(deleted, 1);
+	assert_false(token_claims_exist(s, "j100"));
+	assert_true(token_claims_exist(s, "j101"));
+	assert_int_equal(lk_store_signin_delete_expired(s, 101, &deleted), LK_OK);
+	assert_int_equal(deleted, 1);
+	assert_false(token_claims_exist(s, "j101"));
+
+	/* Its token gone, the claims of "tok" follow. */
+	assert_true(token_claims_exist(s, "tok"));
+	assert_int_equal(lk_store_tokens_delete_expired(s, 5000, NULL), LK_OK);
+	assert_int_equal(lk_store_signin_delete_expired(s, 5000, &deleted), LK_OK);
+	assert_int_equal(deleted, 1);
+	assert_false(token_claims_exist(s, "tok"));
+}
+
 /* ---- Cascades ---- */
 
 /*
@@ -1570,7 +1684,7 @@ static void test_columns(void **state)
 	struct lk_session_record sess = {0};
 	struct lk_auth_request_record req = {0};
 	uint8_t h[LK_SHA256_LEN];
-	char sql[1024];
+	char sql[2048];
 	int64_t uid;
 
 	if (!fx_sqlite_file(f->url))
@@ -1581,12 +1695,14 @@ static void test_columns(void **state)
 #define HASH_AB "X'abababababababababababababababababababababababababababababababab'"
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO codes (hash, grant_id, client_id, redirect_uri, user_id, scope, "
-		 "nonce, code_challenge, sid, amr, auth_time, created_at, expires_at, used_at) "
-		 "VALUES (" HASH_AB ", 'g', 'c1', 'r', %lld, 'sc', 'n', 'cc', 'si', 'a', 1, 2, 3, "
-		 "4);"
+		 "nonce, code_challenge, sid, amr, auth_time, created_at, expires_at, used_at, "
+		 "claims) VALUES (" HASH_AB
+		 ", 'g', 'c1', 'r', %lld, 'sc', 'n', 'cc', 'si', 'a', 1, "
+		 "2, 3, 4, 'cl');"
 		 "INSERT INTO refresh_tokens (hash, family, client_id, user_id, scope, sid, amr, "
-		 "auth_time, issued_at, expires_at, rotated_at, revoked) VALUES (" HASH_AB ", "
-		 "'fa', 'c1', %lld, 'sc', 'si', 'a', 5, 6, 7, 8, 1);"
+		 "auth_time, issued_at, expires_at, rotated_at, revoked, claims) VALUES (" HASH_AB
+		 ", 'fa', 'c1', %lld, 'sc', 'si', 'a', 5, 6, 7, 8, 1, 'rc');"
+		 "INSERT INTO token_claims (jti, claims, expires_at) VALUES ('tj', 'tc', 15);"
 		 "INSERT INTO sessions (hash, sid, user_id, amr, auth_time, last_seen, expires_at) "
 		 "VALUES (" HASH_AB ", 'si', %lld, 'a', 9, 10, 11);"
 		 "INSERT INTO auth_requests (id, browser_hash, client_id, params, created_at, "
@@ -1610,6 +1726,7 @@ static void test_columns(void **state)
 	assert_int_equal(c.created_at, 2);
 	assert_int_equal(c.expires_at, 3);
 	assert_int_equal(c.used_at, 4);
+	assert_string_equal(c.claims, "cl");
 	lk_code_record_release(&c);
 
 	assert_int_equal(lk_store_refresh_get(f->s, h, &r), LK_OK);
@@ -1624,7 +1741,16 @@ static void test_columns(void **state)
 	assert_int_equal(r.expires_at, 7);
 	assert_int_equal(r.rotated_at, 8);
 	assert_true(r.revoked);
+	assert_string_equal(r.claims, "rc");
 	lk_refresh_record_release(&r);
+
+	{
+		char *claims = NULL;
+
+		assert_int_equal(lk_store_token_claims_get(f->s, "tj", &claims), LK_OK);
+		assert_string_equal(claims, "tc");
+		free(claims);
+	}
 
 	assert_int_equal(lk_store_session_get(f->s, h, &sess), LK_OK);
 	assert_string_equal(sess.sid, "si");
@@ -1705,7 +1831,9 @@ static void test_record_release(void **state)
 	c.code_challenge = strdup("cc");
 	c.sid = strdup("si");
 	c.amr = strdup("a");
+	c.claims = strdup("cl");
 	lk_code_record_release(&c);
+	assert_null(c.claims);
 	assert_null(c.amr);
 	assert_int_equal(c.used_at, 0);
 
@@ -1714,7 +1842,9 @@ static void test_record_release(void **state)
 	r.scope = strdup("s");
 	r.sid = strdup("si");
 	r.amr = strdup("a");
+	r.claims = strdup("cl");
 	lk_refresh_record_release(&r);
+	assert_null(r.claims);
 	assert_null(r.family);
 	assert_false(r.revoked);
 
@@ -1747,6 +1877,8 @@ int main(void)
 		T(test_consent),
 		T(test_throttle),
 		T(test_signin_delete_expired),
+		T(test_token_claims),
+		T(test_token_claims_expire),
 		T(test_cascade_user),
 		T(test_cascade_app),
 		T(test_token_grant_id),
