@@ -7,6 +7,7 @@
 #   make asan       the same tests under AddressSanitizer + UBSan
 #   make test-pg    the store unit tests against a throwaway PostgreSQL cluster
 #   make e2e-pg     the black-box tests against a throwaway PostgreSQL cluster
+#   make valgrind   the unit tests under valgrind memcheck (no error, no leak)
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each
 #   make format     clang-format every C file
 #
@@ -51,7 +52,7 @@ FUZZ_SECONDS ?= 60
 BIN := $(O)/latchkey
 
 .PHONY: all deps run test asan unit replay e2e browser fuzz format format-check clean bench \
-	test-pg e2e-pg
+	test-pg e2e-pg valgrind
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -106,6 +107,14 @@ test-pg: $(STORE_BIN)
 replay: $(REPLAY_BIN)
 	@set -e; for n in $(FUZZ_NAMES); do \
 		echo "== replay $$n"; $(O)/fuzz/replay_$$n tests/fuzz/corpus/$$n; done
+
+# Memcheck: any error or definite/indirect leak fails; a test's output is shown
+# only when it fails.
+valgrind: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== valgrind $$t"; \
+		valgrind -q --error-exitcode=99 --leak-check=full \
+			--errors-for-leak-kinds=definite,indirect $$t > $$t.valgrind 2>&1 || \
+			{ cat $$t.valgrind; exit 1; }; done
 
 e2e: $(BIN)
 	LATCHKEY_BIN=$(abspath $(BIN)) node --test --test-concurrency=1 tests/e2e/
