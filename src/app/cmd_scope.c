@@ -14,7 +14,7 @@
 
 #define AUDIT_DEFAULT_LIMIT 50
 
-enum { O_DESCRIPTION = 256, O_CERTIFICATE, O_LIMIT };
+enum { O_DESCRIPTION = 256, O_CERTIFICATE, O_LIMIT, O_ACTION, O_ACTOR, O_OBJECT, O_SINCE };
 
 static const char missing_name[] = "missing NAME (a scope name)";
 
@@ -144,22 +144,63 @@ int lk_cmd_scope_remove(struct lk_cli *cli, int argc, char **argv)
 }
 
 static const char audit_help[] =
-	"usage: latchkey audit [--limit N] [--json]\n"
+	"usage: latchkey audit [--limit N] [--action PREFIX] [--actor NAME]\n"
+	"                      [--object ID] [--since UNIX_SECONDS] [--json]\n"
 	"\n"
 	"Prints the newest entries of the audit log first (default 50): time,\n"
 	"actor, action, object type, object and detail. Secrets never appear in\n"
-	"it. --json prints an array.\n";
+	"it. The filters keep only entries whose action starts with PREFIX\n"
+	"(\"signin.\", \"app.add\"), whose actor is NAME, whose object is ID, or\n"
+	"that were written at or after the time given; together, entries that\n"
+	"pass all of them, and --limit counts those. --json prints an array.\n";
+
+/* A filter's text: as the store allows, so that a long one fails here. */
+static int audit_text(struct lk_cli *cli, const char *opt, const char *v, const char **out)
+{
+	if (strnlen(v, LK_REC_STR_MAX + 1) > LK_REC_STR_MAX)
+		return lk_cli_fail(cli, "%s: longer than %d bytes", opt, LK_REC_STR_MAX);
+	*out = v;
+	return LK_EXIT_OK;
+}
+
+/* --limit, as the registry reads it; --since, a time in Unix seconds. */
+static int audit_number(struct lk_cli *cli, int c, const char *v, int *limit, int64_t *since)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (end == v || *end)
+		return lk_cli_fail(cli, "%s: '%s' is not a number",
+				   c == O_LIMIT ? "--limit" : "--since", v);
+	if (c == O_SINCE) {
+		if (n < 0 || errno == ERANGE)
+			return lk_cli_fail(cli, "--since: '%s' is not a time in Unix seconds", v);
+		*since = (int64_t)n;
+		return LK_EXIT_OK;
+	}
+	if (n < 1 || n > LK_AUDIT_LIST_MAX || errno == ERANGE)
+		return lk_cli_fail(cli, "--limit: must be 1 to %d", LK_AUDIT_LIST_MAX);
+	*limit = (int)n;
+	return LK_EXIT_OK;
+}
 
 int lk_cmd_audit(struct lk_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"limit", required_argument, NULL, O_LIMIT},
+		{"action", required_argument, NULL, O_ACTION},
+		{"actor", required_argument, NULL, O_ACTOR},
+		{"object", required_argument, NULL, O_OBJECT},
+		{"since", required_argument, NULL, O_SINCE},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct lk_store *s = NULL;
 	struct lk_registry r;
+	struct lk_audit_filter f = {NULL, NULL, NULL, 0};
 	struct lk_audit *log = NULL;
 	size_t n = 0;
 	bool json = false;
@@ -169,27 +210,30 @@ int lk_cmd_audit(struct lk_cli *cli, int argc, char **argv)
 	optind = 0;
 	while ((c = lk_cli_getopt_pos(cli, argc, argv, opts, audit_help, NULL, 0, &npos, &rc)) !=
 	       -1) {
-		char *end;
-		long v;
-
 		if (c == LK_CLI_STOP)
 			return rc;
-		if (c == 'j') {
+		if (c == 'j')
 			json = true;
-			continue;
-		}
-		/* The range is the service's rule; beyond int is outside it too. */
-		errno = 0;
-		v = strtol(optarg, &end, 10);
-		if (end == optarg || *end)
-			return lk_cli_fail(cli, "--limit: '%s' is not a number", optarg);
-		limit = v > INT_MAX || errno == ERANGE ? INT_MAX : v < INT_MIN ? INT_MIN : (int)v;
+		else if (c == O_ACTION)
+			rc = audit_text(cli, "--action", optarg, &f.action_prefix);
+		else if (c == O_ACTOR)
+			rc = audit_text(cli, "--actor", optarg, &f.actor);
+		else if (c == O_OBJECT)
+			rc = audit_text(cli, "--object", optarg, &f.object_id);
+		else
+			rc = audit_number(cli, c, optarg, &limit, &f.since);
+		if (rc != LK_EXIT_OK)
+			return rc;
 	}
 	if (lk_cli_registry(cli, &s, &r))
 		return LK_EXIT_INVALID;
-	err = lk_registry_audit_list(&r, limit, &log, &n);
+	/*
+	 * The filters are the store's: the limit counts matching entries, which
+	 * filtering a page of the newest entries afterwards would not.
+	 */
+	err = lk_store_audit_find(s, &f, limit, &log, &n);
 	if (err) {
-		rc = lk_cli_registry_fail(cli, &r, err);
+		rc = lk_cli_fail(cli, "cannot read the audit log: %s", lk_err_str(err));
 		goto out;
 	}
 	if (json) {

@@ -46,7 +46,15 @@ struct refresher {
 	int64_t seq;	     /* the change counter the caches reflect */
 	int64_t next_change; /* when a key changes state by itself */
 	int64_t last_housekeeping;
+	bool janitor_behind; /* the last pass left expired rows for the next */
 };
+
+/*
+ * The longest one housekeeping pass spends deleting, in milliseconds: the
+ * batches are short statements, and this bounds how long they follow one
+ * another, so that the database is never held for long.
+ */
+#define JANITOR_BUDGET_MS 200
 
 /* Rebuilds the keyring from the database. */
 static void reload_keys(struct refresher *r, struct lk_store *s, int64_t now)
@@ -77,13 +85,57 @@ static void reload_clients(struct refresher *r, struct lk_store *s, int64_t now)
 	lk_debug("applications reloaded (%zu)", lk_clients_count(c));
 }
 
+/*
+ * Deletes expired tokens, codes, sessions and sign-in records, and audit
+ * entries older than [audit] retention_days, LK_STORE_JANITOR_BATCH rows of
+ * each table at a time, again while a call deleted a full batch, until the
+ * time budget is spent. A backlog left over is taken up at the next tick
+ * rather than a whole interval later, so it drains over a few passes.
+ */
+static void janitor(struct refresher *r, struct lk_store *s, int64_t now)
+{
+	int64_t start = lk_monotonic_ms(), before = 0;
+	int64_t total = 0;
+	int rounds = 0;
+	bool more = true;
+
+	if (r->cfg->audit_retention_days > 0)
+		before = now - (int64_t)r->cfg->audit_retention_days * 86400;
+	while (more && lk_monotonic_ms() - start < JANITOR_BUDGET_MS) {
+		int tokens = 0, signin = 0, audit = 0;
+
+		if (lk_store_tokens_delete_expired(s, now, &tokens) != LK_OK ||
+		    lk_store_signin_delete_expired(s, now, &signin) != LK_OK) {
+			lk_warn("cannot delete expired tokens and sessions");
+			more = false;
+			break;
+		}
+		if (before > 0 && lk_store_audit_delete_before(s, before, LK_STORE_JANITOR_BATCH,
+							       &audit) != LK_OK) {
+			lk_warn("cannot delete old audit entries");
+			more = false;
+			break;
+		}
+		total += (int64_t)tokens + signin + audit;
+		rounds++;
+		more = tokens >= LK_STORE_JANITOR_BATCH || signin >= LK_STORE_JANITOR_BATCH ||
+		       audit >= LK_STORE_JANITOR_BATCH;
+	}
+	r->janitor_behind = more;
+	if (total)
+		lk_debug("housekeeping deleted %lld row(s) in %d round(s)%s", (long long)total,
+			 rounds, more ? "; more remain" : "");
+}
+
 /* One pass: notice changes, run automatic rotation and clean-up. */
 static void refresh_once(struct refresher *r, struct lk_store *s)
 {
 	int64_t now = lk_now(), seq = 0;
 	int rotated = 0, deleted = 0;
 
-	if (now - r->last_housekeeping >= 60) {
+	if (r->janitor_behind && now - r->last_housekeeping < r->cfg->janitor_interval)
+		janitor(r, s, now);
+	if (now - r->last_housekeeping >= r->cfg->janitor_interval) {
 		r->last_housekeeping = now;
 		if (lk_signing_keys_auto_rotate(s, &r->ctx->mk, r->cfg, now, &rotated) != LK_OK)
 			lk_warn("automatic key rotation failed");
@@ -92,10 +144,7 @@ static void refresh_once(struct refresher *r, struct lk_store *s)
 		if (lk_store_key_delete_expired(s, now, &deleted) == LK_OK && deleted)
 			lk_info("deleted %d expired signing key(s)", deleted);
 		/* Expired tokens, sessions, codes and sign-in records are only clutter. */
-		deleted = 0;
-		if (lk_store_tokens_delete_expired(s, now, &deleted) != LK_OK ||
-		    lk_store_signin_delete_expired(s, now, NULL) != LK_OK)
-			lk_warn("cannot delete expired tokens and sessions");
+		janitor(r, s, now);
 	}
 	if (lk_store_change_seq(s, &seq) != LK_OK) {
 		lk_warn("cannot read the change counter");

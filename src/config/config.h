@@ -34,19 +34,20 @@ struct lk_upstream_config {
 
 struct lk_config {
 	/* [server] */
-	char *listen;       /* "127.0.0.1:8080" */
-	char *issuer;       /* "" until finish derives it from listen and TLS */
-	int workers;        /* 0 until finish: the number of cores */
-	int slow_threads;   /* slow-work pool size */
+	char *listen;	  /* "127.0.0.1:8080" */
+	char *issuer;	  /* "" until finish derives it from listen and TLS */
+	int workers;	  /* 0 until finish: the number of cores */
+	int slow_threads; /* slow-work pool size */
 	bool behind_proxy;
-	char *tls_cert;     /* path or "" */
-	char *tls_key;      /* path or "" */
+	char *tls_cert;	    /* path or "" */
+	char *tls_key;	    /* path or "" */
 	char *cors_origins; /* space-separated origins, or "" */
-	int max_body;       /* bytes */
-	int max_header;     /* bytes */
+	int max_body;	    /* bytes */
+	int max_header;	    /* bytes */
 	int max_params;
-	int timeout;        /* seconds an idle connection is kept */
+	int timeout; /* seconds an idle connection is kept */
 	int max_conns_per_ip;
+	int janitor_interval; /* seconds between housekeeping passes: 60 */
 
 	/* [database] */
 	char *database_url; /* "sqlite:latchkey.db" */
@@ -56,7 +57,7 @@ struct lk_config {
 	int refresh_lifetime; /* minutes, 43200 */
 	int code_lifetime;    /* seconds, 60 */
 	bool pkce_required;   /* PKCE for confidential web apps too: true */
-	char *audience;       /* "" = the issuer */
+	char *audience;	      /* "" = the issuer */
 	char *access_alg;     /* "ES256" */
 	char *id_token_alg;   /* "RS256" */
 
@@ -77,7 +78,7 @@ struct lk_config {
 	int limit_token_per_client;
 	int limit_authorize_per_address;
 	int limit_login_per_address; /* POST /login */
-	int limit_burst;             /* seconds of the rate allowed at once: 10 */
+	int limit_burst;	     /* seconds of the rate allowed at once: 10 */
 
 	/* [ui] */
 	char *template_dir; /* "" = the built-in templates only */
@@ -87,10 +88,13 @@ struct lk_config {
 	int min_password_length; /* 12 */
 
 	/* [users] */
-	char *default_domain; /* "local" */
+	char *default_domain;	  /* "local" */
 	int password_memory_kib;  /* Argon2id m, KiB: 19456 */
 	int password_iterations;  /* Argon2id t: 2 */
 	int password_parallelism; /* Argon2id p: 1 */
+
+	/* [audit] */
+	int audit_retention_days; /* 90, 0 = keep forever */
 
 	/* [log] */
 	char *log_level;  /* debug, info, warn, error */
@@ -117,8 +121,8 @@ enum lk_err lk_config_init(struct lk_config *cfg);
  * twice is one section. Files are at most 1 MiB, lines at most 8000 bytes,
  * values at most 4096 bytes. cfg is unchanged on error.
  */
-enum lk_err lk_config_load_file(struct lk_config *cfg, const char *path, bool must_exist,
-				char *err, size_t errlen);
+enum lk_err lk_config_load_file(struct lk_config *cfg, const char *path, bool must_exist, char *err,
+				size_t errlen);
 
 /*
  * Reads INI text held in memory (len bytes, no NUL needed) as if it were the
@@ -140,8 +144,7 @@ enum lk_err lk_config_load_buffer(struct lk_config *cfg, const char *data, size_
  * paths are left as given (relative to the current directory). err
  * says "VARIABLE: reason"; cfg is unchanged on error.
  */
-enum lk_err lk_config_load_env(struct lk_config *cfg, char *const *envp, char *err,
-			       size_t errlen);
+enum lk_err lk_config_load_env(struct lk_config *cfg, char *const *envp, char *err, size_t errlen);
 
 /*
  * Sets one key from a string, validating it; origin names the source for

@@ -115,6 +115,8 @@ const struct lk_config_key lk_config_keys[] = {
 	    "Seconds an idle connection is kept open."),
 	INT("server", "max_conns_per_ip", max_conns_per_ip, "64", 1, 100000,
 	    "Most simultaneous connections from one client address."),
+	INT("server", "janitor_interval", janitor_interval, "60", 1, 86400,
+	    "Seconds between passes that delete expired rows and old audit entries."),
 
 	{KEY("database", "url", LK_CFG_DBURL, OFF(database_url), "sqlite:latchkey.db",
 	     "sqlite:PATH, or a postgres:// or postgresql:// connection URI."),
@@ -180,6 +182,9 @@ const struct lk_config_key lk_config_keys[] = {
 	    "Argon2id passes over the memory (OWASP: 2)."),
 	INT("users", "password_parallelism", password_parallelism, "1", 1, 64,
 	    "Argon2id lanes (OWASP: 1)."),
+
+	INT("audit", "retention_days", audit_retention_days, "90", 0, 36500,
+	    "Days audit entries are kept; 0: forever."),
 
 	ENUM("log", "level", log_level, "info", log_levels, "debug, info, warn or error."),
 	ENUM("log", "format", log_format, "text", log_formats, "text or json."),

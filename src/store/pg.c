@@ -91,8 +91,8 @@ static const struct lk_pg_stmt st_key_set_times = {
 	"key_set_times", "UPDATE signing_keys SET retire_at = $2, expire_at = $3 WHERE kid = $1",
 	3};
 static const struct lk_pg_stmt st_key_delete_expired = {
-	"key_delete_expired", "DELETE FROM signing_keys WHERE expire_at <> 0 AND expire_at <= $1",
-	1};
+	"key_delete_expired",
+	LK_PG_JANITOR_DELETE("signing_keys", "expire_at <> 0 AND expire_at <= $1"), 1};
 
 void lk_pg_close(struct lk_store *s)
 {
@@ -507,6 +507,7 @@ static const struct lk_store_ops pg_ops = {
 	.scope_delete = lk_pg_scope_delete,
 	.audit_add = lk_pg_audit_add,
 	.audit_list = lk_pg_audit_list,
+	.audit_delete_before = lk_pg_audit_delete_before,
 	.token_insert = lk_pg_token_insert,
 	.token_get = lk_pg_token_get,
 	.token_revoke = lk_pg_token_revoke,

@@ -379,46 +379,47 @@ static const struct lk_pg_stmt signin_throttle_delete = {
 /* Housekeeping: each takes now as $1. */
 static const struct lk_pg_stmt signin_session_delete_expired = {
 	"signin_session_delete_expired",
-	"DELETE FROM sessions WHERE expires_at <= $1",
+	LK_PG_JANITOR_DELETE("sessions", "expires_at <= $1"),
 	1,
 };
 
 static const struct lk_pg_stmt signin_auth_request_delete_expired = {
 	"signin_auth_request_delete_expired",
-	"DELETE FROM auth_requests WHERE expires_at <= $1",
+	LK_PG_JANITOR_DELETE("auth_requests", "expires_at <= $1"),
 	1,
 };
 
 /* Without the cast, $1 would take the type of the constant, a 32-bit integer. */
 static const struct lk_pg_stmt signin_code_delete_expired = {
 	"signin_code_delete_expired",
-	"DELETE FROM codes WHERE expires_at <= $1::bigint - " CODE_KEEP_SECONDS,
+	LK_PG_JANITOR_DELETE("codes", "expires_at <= $1::bigint - " CODE_KEEP_SECONDS),
 	1,
 };
 
 static const struct lk_pg_stmt signin_refresh_delete_expired = {
 	"signin_refresh_delete_expired",
-	"DELETE FROM refresh_tokens WHERE expires_at <= $1",
+	LK_PG_JANITOR_DELETE("refresh_tokens", "expires_at <= $1"),
 	1,
 };
 
 static const struct lk_pg_stmt signin_grant_jti_delete_expired = {
 	"signin_grant_jti_delete_expired",
-	"DELETE FROM grant_jtis WHERE expires_at <= $1",
+	LK_PG_JANITOR_DELETE("grant_jtis", "expires_at <= $1"),
 	1,
 };
 
 /* The claims of a token without an expiry go once its opaque token is gone. */
 static const struct lk_pg_stmt signin_token_claims_delete_expired = {
 	"signin_token_claims_delete_expired",
-	"DELETE FROM token_claims WHERE (expires_at <> 0 AND expires_at <= $1) "
-	"OR (expires_at = 0 AND jti NOT IN (SELECT jti FROM access_tokens))",
+	LK_PG_JANITOR_DELETE("token_claims", "(expires_at <> 0 AND expires_at <= $1) "
+					     "OR (expires_at = 0 AND jti NOT IN "
+					     "(SELECT jti FROM access_tokens))"),
 	1,
 };
 
 static const struct lk_pg_stmt signin_throttle_delete_expired = {
 	"signin_throttle_delete_expired",
-	"DELETE FROM login_throttle WHERE expires_at <= $1",
+	LK_PG_JANITOR_DELETE("login_throttle", "expires_at <= $1"),
 	1,
 };
 

@@ -60,7 +60,7 @@ static const struct lk_pg_stmt tokens_extend = {
 
 static const struct lk_pg_stmt tokens_delete_expired = {
 	"tokens_delete_expired",
-	"DELETE FROM access_tokens WHERE expires_at <> 0 AND expires_at <= $1",
+	LK_PG_JANITOR_DELETE("access_tokens", "expires_at <> 0 AND expires_at <= $1"),
 	1,
 };
 
@@ -83,7 +83,7 @@ static const struct lk_pg_stmt tokens_jti_revoked = {
 
 static const struct lk_pg_stmt tokens_jti_delete_expired = {
 	"tokens_jti_delete_expired",
-	"DELETE FROM revoked_jtis WHERE expires_at <= $1",
+	LK_PG_JANITOR_DELETE("revoked_jtis", "expires_at <= $1"),
 	1,
 };
 
@@ -100,7 +100,7 @@ static const struct lk_pg_stmt tokens_assertion_use = {
 
 static const struct lk_pg_stmt tokens_assertion_delete_expired = {
 	"tokens_assertion_delete_expired",
-	"DELETE FROM used_assertions WHERE expires_at <= $1",
+	LK_PG_JANITOR_DELETE("used_assertions", "expires_at <= $1"),
 	1,
 };
 

@@ -121,8 +121,18 @@ static const struct lk_pg_stmt st_audit_add = {
 static const struct lk_pg_stmt st_audit_list = {
 	"users_audit_list",
 	"SELECT id, at, actor, action, object_type, object_id, detail FROM audit "
-	"ORDER BY id DESC LIMIT $1",
-	1,
+	"WHERE ($2::text = '' OR left(action, length($2::text)) = $2::text) "
+	"AND ($3::text = '' OR actor = $3::text) AND ($4::text = '' OR object_id = $4::text) "
+	"AND at >= $5::bigint ORDER BY id DESC LIMIT $1",
+	5,
+};
+
+/* Oldest first by id, which follows insertion, so a batch never skips ahead. */
+static const struct lk_pg_stmt st_audit_delete_before = {
+	"users_audit_delete_before",
+	"DELETE FROM audit WHERE id = ANY (ARRAY (SELECT id FROM audit WHERE at < $1::bigint "
+	"ORDER BY id LIMIT $2))",
+	2,
 };
 
 /* The string members of struct lk_user, in the order of USER_COLUMNS from 1. */
@@ -496,7 +506,8 @@ enum lk_err lk_pg_audit_add(struct lk_store *s, const struct lk_audit *e)
 	return lk_pg_exec(lk_pg_of(s), &st_audit_add, &p, NULL);
 }
 
-enum lk_err lk_pg_audit_list(struct lk_store *s, int limit, struct lk_audit **out, size_t *n)
+enum lk_err lk_pg_audit_list(struct lk_store *s, const struct lk_audit_filter *f, int limit,
+			     struct lk_audit **out, size_t *n)
 {
 	struct lk_pg_params p;
 	struct lk_audit *arr = NULL;
@@ -504,9 +515,13 @@ enum lk_err lk_pg_audit_list(struct lk_store *s, int limit, struct lk_audit **ou
 	size_t count = 0, rows = 0;
 	enum lk_err err;
 
-	/* store.c has checked 1 <= limit <= LK_AUDIT_LIST_MAX. */
+	/* store.c has checked 1 <= limit <= LK_AUDIT_LIST_MAX and filled f. */
 	lk_pg_params_init(&p);
 	lk_pg_param_int(&p, limit);
+	lk_pg_param_text(&p, f->action_prefix);
+	lk_pg_param_text(&p, f->actor);
+	lk_pg_param_text(&p, f->object_id);
+	lk_pg_param_int(&p, f->since);
 	err = lk_pg_run(lk_pg_of(s), &st_audit_list, &p, &r);
 	if (!err)
 		err = list_size(r, "audit entries", LK_AUDIT_LIST_MAX, &rows);
@@ -532,4 +547,19 @@ enum lk_err lk_pg_audit_list(struct lk_store *s, int limit, struct lk_audit **ou
 	*out = arr;
 	*n = count;
 	return LK_OK;
+}
+
+enum lk_err lk_pg_audit_delete_before(struct lk_store *s, int64_t before, int limit, int *deleted)
+{
+	struct lk_pg_params p;
+	int64_t changed = 0;
+	enum lk_err err;
+
+	lk_pg_params_init(&p);
+	lk_pg_param_int(&p, before);
+	lk_pg_param_int(&p, limit);
+	err = lk_pg_exec(lk_pg_of(s), &st_audit_delete_before, &p, &changed);
+	if (!err)
+		*deleted = (int)changed;
+	return err;
 }

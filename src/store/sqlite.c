@@ -730,6 +730,7 @@ static const struct lk_store_ops sqlite_ops = {
 	.scope_delete = lk_sqlite_scope_delete,
 	.audit_add = lk_sqlite_audit_add,
 	.audit_list = lk_sqlite_audit_list,
+	.audit_delete_before = lk_sqlite_audit_delete_before,
 	.token_insert = lk_sqlite_token_insert,
 	.token_get = lk_sqlite_token_get,
 	.token_revoke = lk_sqlite_token_revoke,

@@ -109,6 +109,23 @@
 	" ON CONFLICT (jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)"
 
 /*
+ * Housekeeping deletes in batches of LK_STORE_JANITOR_BATCH rows: the
+ * statements stay short however large the backlog (see store.h).
+ */
+#define JANITOR_DELETE(table, cond)                                                                \
+	"DELETE FROM " table " WHERE rowid IN (SELECT rowid FROM " table " WHERE " cond            \
+	" LIMIT " LK_STORE_STR(LK_STORE_JANITOR_BATCH) ")"
+
+/*
+ * struct lk_audit_filter as ?2 (action prefix), ?3 (actor), ?4 (object id)
+ * and ?5 (since); "" and 0 admit everything. The prefix is compared as text,
+ * not through LIKE, so that '%' and '_' in it mean themselves.
+ */
+#define AUDIT_FILTER                                                                               \
+	"(?2 = '' OR substr(action, 1, length(?2)) = ?2) AND (?3 = '' OR actor = ?3) "             \
+	"AND (?4 = '' OR object_id = ?4) AND at >= ?5"
+
+/*
  * Every statement the backend runs, by name. BEGIN IMMEDIATE takes the write
  * lock at once: a transaction that reads and then writes could otherwise fail
  * with SQLITE_BUSY when it upgrades, past any busy timeout. Names compare
@@ -133,8 +150,8 @@
 		       "ORDER BY activate_at, created_at, kid")                                    \
 	X(ST_KEY_SET_TIMES, "UPDATE signing_keys SET retire_at = ?2, expire_at = ?3 "              \
 			    "WHERE kid = ?1")                                                      \
-	X(ST_KEY_DELETE_EXPIRED, "DELETE FROM signing_keys "                                       \
-				 "WHERE expire_at <> 0 AND expire_at <= ?1")                       \
+	X(ST_KEY_DELETE_EXPIRED,                                                                   \
+	  JANITOR_DELETE("signing_keys", "expire_at <> 0 AND expire_at <= ?1"))                    \
 	X(ST_APP_INSERT, "INSERT INTO apps (" APP_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, " \
 			 "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, "    \
 			 "?22, ?23, ?24, ?25, ?26, ?27)")                                          \
@@ -186,7 +203,9 @@
 	X(ST_AUDIT_ADD, "INSERT INTO audit (at, actor, action, object_type, object_id, detail) "   \
 			"VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                         \
 	X(ST_AUDIT_LIST, "SELECT id, at, actor, action, object_type, object_id, detail "           \
-			 "FROM audit ORDER BY id DESC LIMIT ?1")                                   \
+			 "FROM audit WHERE " AUDIT_FILTER " ORDER BY id DESC LIMIT ?1")            \
+	X(ST_AUDIT_DELETE_BEFORE, "DELETE FROM audit WHERE id IN (SELECT id FROM audit "           \
+				  "WHERE at < ?1 ORDER BY id LIMIT ?2)")                           \
 	X(ST_TOKEN_INSERT, "INSERT INTO access_tokens (" TOKEN_COLUMNS ") "                        \
 			   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")                \
 	X(ST_TOKEN_GET, "SELECT " TOKEN_COLUMNS " FROM access_tokens WHERE hash = ?1")             \
@@ -194,16 +213,16 @@
 	X(ST_TOKEN_EXTEND, "UPDATE access_tokens SET expires_at = ?2 WHERE hash = ?1 "             \
 			   "AND revoked = 0 AND sliding_seconds > 0 AND expires_at <> 0 "          \
 			   "AND expires_at < ?2")                                                  \
-	X(ST_TOKEN_DELETE_EXPIRED, "DELETE FROM access_tokens "                                    \
-				   "WHERE expires_at <> 0 AND expires_at <= ?1")                   \
+	X(ST_TOKEN_DELETE_EXPIRED,                                                                 \
+	  JANITOR_DELETE("access_tokens", "expires_at <> 0 AND expires_at <= ?1"))                 \
 	X(ST_JTI_REVOKE, "INSERT INTO revoked_jtis (jti, expires_at) VALUES (?1, ?2) "             \
 			 "ON CONFLICT (jti) DO UPDATE "                                            \
 			 "SET expires_at = max(expires_at, excluded.expires_at)")                  \
 	X(ST_JTI_REVOKED, "SELECT count(*) FROM revoked_jtis WHERE jti = ?1")                      \
-	X(ST_JTI_DELETE_EXPIRED, "DELETE FROM revoked_jtis WHERE expires_at <= ?1")                \
+	X(ST_JTI_DELETE_EXPIRED, JANITOR_DELETE("revoked_jtis", "expires_at <= ?1"))               \
 	X(ST_ASSERTION_USE, "INSERT INTO used_assertions (client_id, jti, expires_at) "            \
 			    "VALUES (?1, ?2, ?3)")                                                 \
-	X(ST_ASSERTION_DELETE_EXPIRED, "DELETE FROM used_assertions WHERE expires_at <= ?1")       \
+	X(ST_ASSERTION_DELETE_EXPIRED, JANITOR_DELETE("used_assertions", "expires_at <= ?1"))      \
 	X(ST_REG_TOKEN_SET, "INSERT INTO registration_tokens (client_id, hash, created_at) "       \
 			    "VALUES (?1, ?2, ?3) ON CONFLICT (client_id) DO UPDATE "               \
 			    "SET hash = excluded.hash, created_at = excluded.created_at")          \
@@ -246,37 +265,37 @@
 	X(ST_SESSION_TOUCH, "UPDATE sessions SET last_seen = ?2 "                                  \
 			    "WHERE hash = ?1 AND last_seen < ?2")                                  \
 	X(ST_SESSION_DELETE, "DELETE FROM sessions WHERE hash = ?1")                               \
-	X(ST_SESSION_DELETE_EXPIRED, "DELETE FROM sessions WHERE expires_at <= ?1")                \
+	X(ST_SESSION_DELETE_EXPIRED, JANITOR_DELETE("sessions", "expires_at <= ?1"))               \
 	X(ST_AUTH_REQUEST_INSERT, "INSERT INTO auth_requests (" AUTH_REQUEST_COLUMNS ") "          \
 				  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")                           \
 	X(ST_AUTH_REQUEST_GET, "SELECT " AUTH_REQUEST_COLUMNS " FROM auth_requests "               \
 			       "WHERE id = ?1")                                                    \
 	X(ST_AUTH_REQUEST_CONSENT, "UPDATE auth_requests SET consented = 1 WHERE id = ?1")         \
 	X(ST_AUTH_REQUEST_DELETE, "DELETE FROM auth_requests WHERE id = ?1")                       \
-	X(ST_AUTH_REQUEST_DELETE_EXPIRED, "DELETE FROM auth_requests WHERE expires_at <= ?1")      \
+	X(ST_AUTH_REQUEST_DELETE_EXPIRED, JANITOR_DELETE("auth_requests", "expires_at <= ?1"))     \
 	X(ST_CODE_INSERT, "INSERT INTO codes (" CODE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, "  \
 			  "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")                             \
 	X(ST_CODE_GET, "SELECT " CODE_COLUMNS " FROM codes WHERE hash = ?1")                       \
 	X(ST_CODE_USE, "UPDATE codes SET used_at = ?2 WHERE hash = ?1 AND used_at = 0")            \
-	X(ST_CODE_DELETE_EXPIRED, "DELETE FROM codes "                                             \
-				  "WHERE expires_at <= ?1 - " CODE_KEEP_SECONDS)                   \
+	X(ST_CODE_DELETE_EXPIRED,                                                                  \
+	  JANITOR_DELETE("codes", "expires_at <= ?1 - " CODE_KEEP_SECONDS))                        \
 	X(ST_REFRESH_INSERT, "INSERT INTO refresh_tokens (" REFRESH_COLUMNS ") VALUES (?1, ?2, "   \
 			     "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")                    \
 	X(ST_REFRESH_GET, "SELECT " REFRESH_COLUMNS " FROM refresh_tokens WHERE hash = ?1")        \
 	X(ST_REFRESH_ROTATE, "UPDATE refresh_tokens SET rotated_at = ?2 "                          \
 			     "WHERE hash = ?1 AND rotated_at = 0 AND revoked = 0")                 \
-	X(ST_REFRESH_DELETE_EXPIRED, "DELETE FROM refresh_tokens WHERE expires_at <= ?1")          \
+	X(ST_REFRESH_DELETE_EXPIRED, JANITOR_DELETE("refresh_tokens", "expires_at <= ?1"))         \
 	X(ST_GRANT_JTI_ADD, "INSERT INTO grant_jtis (grant_id, jti, user_id, expires_at) "         \
 			    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (grant_id, jti) DO UPDATE "       \
 			    "SET expires_at = max(expires_at, excluded.expires_at)")               \
-	X(ST_GRANT_JTI_DELETE_EXPIRED, "DELETE FROM grant_jtis WHERE expires_at <= ?1")            \
+	X(ST_GRANT_JTI_DELETE_EXPIRED, JANITOR_DELETE("grant_jtis", "expires_at <= ?1"))           \
 	X(ST_TOKEN_CLAIMS_SET, "INSERT INTO token_claims (jti, claims, expires_at) "               \
 			       "VALUES (?1, ?2, ?3)")                                              \
 	X(ST_TOKEN_CLAIMS_GET, "SELECT claims FROM token_claims WHERE jti = ?1")                   \
-	X(ST_TOKEN_CLAIMS_DELETE_EXPIRED, "DELETE FROM token_claims "                              \
-					  "WHERE (expires_at <> 0 AND expires_at <= ?1) "          \
-					  "OR (expires_at = 0 AND jti NOT IN "                     \
-					  "(SELECT jti FROM access_tokens))")                      \
+	X(ST_TOKEN_CLAIMS_DELETE_EXPIRED,                                                          \
+	  JANITOR_DELETE("token_claims", "(expires_at <> 0 AND expires_at <= ?1) "                 \
+					 "OR (expires_at = 0 AND jti NOT IN "                      \
+					 "(SELECT jti FROM access_tokens))"))                      \
 	X(ST_GRANT_REVOKE_REFRESH, "UPDATE refresh_tokens SET revoked = 1 "                        \
 				   "WHERE family = ?1 AND revoked = 0")                            \
 	X(ST_GRANT_REVOKE_TOKENS, "UPDATE access_tokens SET revoked = 1 "                          \
@@ -322,7 +341,7 @@
 			   "lock_seconds = excluded.lock_seconds, "                                \
 			   "expires_at = excluded.expires_at")                                     \
 	X(ST_THROTTLE_DELETE, "DELETE FROM login_throttle WHERE key = ?1")                         \
-	X(ST_THROTTLE_DELETE_EXPIRED, "DELETE FROM login_throttle WHERE expires_at <= ?1")
+	X(ST_THROTTLE_DELETE_EXPIRED, JANITOR_DELETE("login_throttle", "expires_at <= ?1"))
 
 /* clang-format off */
 enum stmt_id {
@@ -483,7 +502,10 @@ enum lk_err lk_sqlite_scope_insert(struct lk_store *s, const struct lk_scope *sc
 enum lk_err lk_sqlite_scope_list(struct lk_store *s, struct lk_scope **out, size_t *n);
 enum lk_err lk_sqlite_scope_delete(struct lk_store *s, const char *name);
 enum lk_err lk_sqlite_audit_add(struct lk_store *s, const struct lk_audit *e);
-enum lk_err lk_sqlite_audit_list(struct lk_store *s, int limit, struct lk_audit **out, size_t *n);
+enum lk_err lk_sqlite_audit_list(struct lk_store *s, const struct lk_audit_filter *f, int limit,
+				 struct lk_audit **out, size_t *n);
+enum lk_err lk_sqlite_audit_delete_before(struct lk_store *s, int64_t before, int limit,
+					  int *deleted);
 
 /* The token operations of the ops table (sqlite_tokens.c). */
 enum lk_err lk_sqlite_token_insert(struct lk_store *s, const struct lk_token_record *t);

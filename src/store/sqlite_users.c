@@ -394,18 +394,53 @@ static const struct lk_sqlite_rows audit_rows = {
 	.free_array = free_audits,
 };
 
-enum lk_err lk_sqlite_audit_list(struct lk_store *base, int limit, struct lk_audit **out, size_t *n)
+enum lk_err lk_sqlite_audit_list(struct lk_store *base, const struct lk_audit_filter *f, int limit,
+				 struct lk_audit **out, size_t *n)
 {
 	struct sqlite_store *s = conn(base);
 	sqlite3_stmt *st = NULL;
 	void *arr = NULL;
 	enum lk_err err = lk_sqlite_stmt(s, ST_AUDIT_LIST, &st);
+	int rc;
 
-	if (!err)
-		err = lk_sqlite_bound(s, ST_AUDIT_LIST, st, sqlite3_bind_int(st, 1, limit));
+	if (err)
+		return err;
+	/* store.c has filled every member of f. */
+	rc = sqlite3_bind_int(st, 1, limit);
+	if (rc == SQLITE_OK)
+		rc = lk_sqlite_bind_text(st, 2, f->action_prefix);
+	if (rc == SQLITE_OK)
+		rc = lk_sqlite_bind_text(st, 3, f->actor);
+	if (rc == SQLITE_OK)
+		rc = lk_sqlite_bind_text(st, 4, f->object_id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 5, f->since);
+	err = lk_sqlite_bound(s, ST_AUDIT_LIST, st, rc);
 	if (!err)
 		err = lk_sqlite_read_all(s, ST_AUDIT_LIST, st, &audit_rows, &arr, n);
 	if (!err)
 		*out = arr;
+	return err;
+}
+
+/* Oldest first by id, which follows insertion, so a batch never skips ahead. */
+enum lk_err lk_sqlite_audit_delete_before(struct lk_store *base, int64_t before, int limit,
+					  int *deleted)
+{
+	struct sqlite_store *s = conn(base);
+	sqlite3_stmt *st = NULL;
+	enum lk_err err = lk_sqlite_stmt(s, ST_AUDIT_DELETE_BEFORE, &st);
+	int rc;
+
+	if (err)
+		return err;
+	rc = sqlite3_bind_int64(st, 1, before);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(st, 2, limit);
+	err = lk_sqlite_bound(s, ST_AUDIT_DELETE_BEFORE, st, rc);
+	if (!err)
+		err = lk_sqlite_step_done(s, ST_AUDIT_DELETE_BEFORE, st);
+	if (!err)
+		*deleted = sqlite3_changes(s->db);
 	return err;
 }

@@ -563,9 +563,46 @@ enum lk_err lk_store_audit_add(struct lk_store *s, const struct lk_audit *e)
 
 enum lk_err lk_store_audit_list(struct lk_store *s, int limit, struct lk_audit **out, size_t *n)
 {
-	if (!s || !out || !n || limit < 1 || limit > LK_AUDIT_LIST_MAX)
+	return lk_store_audit_find(s, NULL, limit, out, n);
+}
+
+/* The backends see a whole filter: "" for every unset string. */
+enum lk_err lk_store_audit_find(struct lk_store *s, const struct lk_audit_filter *f, int limit,
+				struct lk_audit **out, size_t *n)
+{
+	struct lk_audit_filter all = {"", "", "", 0};
+	enum lk_err err;
+
+	if (!s || !out || !n || limit < 1 || limit > LK_AUDIT_LIST_MAX || (f && f->since < 0))
 		return LK_EINVAL;
-	return s->ops->audit_list(s, limit, out, n);
+	if (f) {
+		err = check_opt(f->action_prefix, LK_REC_STR_MAX);
+		if (!err)
+			err = check_opt(f->actor, LK_REC_STR_MAX);
+		if (!err)
+			err = check_opt(f->object_id, LK_REC_STR_MAX);
+		if (err)
+			return err;
+		all.action_prefix = f->action_prefix ? f->action_prefix : "";
+		all.actor = f->actor ? f->actor : "";
+		all.object_id = f->object_id ? f->object_id : "";
+		all.since = f->since;
+	}
+	return s->ops->audit_list(s, &all, limit, out, n);
+}
+
+enum lk_err lk_store_audit_delete_before(struct lk_store *s, int64_t before, int limit,
+					 int *deleted)
+{
+	int n = 0;
+	enum lk_err err;
+
+	if (!s || limit < 1 || limit > LK_AUDIT_DELETE_MAX)
+		return LK_EINVAL;
+	err = s->ops->audit_delete_before(s, before, limit, &n);
+	if (!err && deleted)
+		*deleted = n;
+	return err;
 }
 
 /* ---- Groups ---- */

@@ -29,9 +29,9 @@
  * retire_at and expire_at are 0 while unset.
  */
 struct lk_key_record {
-	char *kid;        /* RFC 7638 thumbprint of the public key */
-	char *alg;        /* "ES256", "RS256", "PS256" */
-	char *public_jwk; /* JSON text of the public JWK */
+	char *kid;		       /* RFC 7638 thumbprint of the public key */
+	char *alg;		       /* "ES256", "RS256", "PS256" */
+	char *public_jwk;	       /* JSON text of the public JWK */
 	unsigned char *private_sealed; /* the private JWK, sealed by the master key */
 	size_t private_sealed_len;
 	int64_t created_at;
@@ -54,6 +54,19 @@ struct lk_key_record {
 /* The longest database URL lk_store_open accepts (LK_ETOOBIG beyond). */
 #define LK_STORE_URL_MAX 4096
 
+/*
+ * The most rows each housekeeping function (the _delete_expired ones)
+ * deletes from one table in one call. A call that reports at least this many
+ * may have left more behind: the caller calls again, between other work, so
+ * that a backlog drains in short statements that never hold the database
+ * for long. LK_STORE_STR spells it for SQL text.
+ */
+#define LK_STORE_JANITOR_BATCH 1000
+#define LK_STORE_STR_(x) #x
+#define LK_STORE_STR(x) LK_STORE_STR_(x)
+/* The most rows lk_store_audit_delete_before may be asked to delete at once. */
+#define LK_AUDIT_DELETE_MAX 100000
+
 /* Frees the members of a record (zeroing the sealed key), not the struct. */
 void lk_key_record_release(struct lk_key_record *r);
 
@@ -67,6 +80,18 @@ struct lk_auth_request_record;
 struct lk_code_record;
 struct lk_refresh_record;
 struct lk_throttle_record;
+
+/*
+ * Which audit entries lk_store_audit_find returns: each member that is set
+ * narrows the result, and all must hold. NULL or "" leaves a string unset,
+ * 0 leaves since unset.
+ */
+struct lk_audit_filter {
+	const char *action_prefix; /* action starts with this ("signin.", "app.add") */
+	const char *actor;	   /* actor is exactly this */
+	const char *object_id;	   /* object_id is exactly this */
+	int64_t since;		   /* at >= since (Unix seconds) */
+};
 
 struct lk_store_ops {
 	const char *name; /* "sqlite", "postgres" */
@@ -113,7 +138,10 @@ struct lk_store_ops {
 	enum lk_err (*scope_list)(struct lk_store *s, struct lk_scope **out, size_t *n);
 	enum lk_err (*scope_delete)(struct lk_store *s, const char *name);
 	enum lk_err (*audit_add)(struct lk_store *s, const struct lk_audit *e);
-	enum lk_err (*audit_list)(struct lk_store *s, int limit, struct lk_audit **out, size_t *n);
+	enum lk_err (*audit_list)(struct lk_store *s, const struct lk_audit_filter *f, int limit,
+				  struct lk_audit **out, size_t *n);
+	enum lk_err (*audit_delete_before)(struct lk_store *s, int64_t before, int limit,
+					   int *deleted);
 	enum lk_err (*token_insert)(struct lk_store *s, const struct lk_token_record *t);
 	enum lk_err (*token_get)(struct lk_store *s, const uint8_t hash[LK_SHA256_LEN],
 				 struct lk_token_record *out);
@@ -232,7 +260,10 @@ enum lk_err lk_store_key_list(struct lk_store *s, struct lk_key_record **out, si
 enum lk_err lk_store_key_set_times(struct lk_store *s, const char *kid, int64_t retire_at,
 				   int64_t expire_at);
 
-/* Deletes keys whose expire_at is set and <= now. */
+/*
+ * Deletes keys whose expire_at is set and <= now, at most
+ * LK_STORE_JANITOR_BATCH of them. *deleted counts rows.
+ */
 enum lk_err lk_store_key_delete_expired(struct lk_store *s, int64_t now, int *deleted);
 
 /* True when url names a backend this build supports ("sqlite:", ...). */
@@ -400,6 +431,21 @@ enum lk_err lk_store_audit_add(struct lk_store *s, const struct lk_audit *e);
  */
 enum lk_err lk_store_audit_list(struct lk_store *s, int limit, struct lk_audit **out, size_t *n);
 
+/*
+ * As lk_store_audit_list, keeping only the entries that f (may be NULL)
+ * admits; the limit applies after the filter. A filter string longer than
+ * LK_REC_STR_MAX is LK_ETOOBIG, a negative since LK_EINVAL.
+ */
+enum lk_err lk_store_audit_find(struct lk_store *s, const struct lk_audit_filter *f, int limit,
+				struct lk_audit **out, size_t *n);
+
+/*
+ * Retention: deletes audit entries with at < before, oldest first, at most
+ * limit of them (1 <= limit <= LK_AUDIT_DELETE_MAX, else LK_EINVAL). *deleted
+ * (may be NULL) counts rows; a count equal to limit means more may remain.
+ */
+enum lk_err lk_store_audit_delete_before(struct lk_store *s, int64_t before, int limit,
+					 int *deleted);
 
 /* ---- Tokens (issue: token service): opaque access tokens, revoked JWT ids,
  * consumed client-assertion ids, registration access tokens ---- */
@@ -425,9 +471,9 @@ struct lk_token_record {
 	char *scope;
 	char *audience;
 	int64_t issued_at;
-	int64_t expires_at;      /* 0 = never */
+	int64_t expires_at;	 /* 0 = never */
 	int64_t sliding_seconds; /* 0 = absolute; else each use moves expiry to now + this */
-	char *grant_id;          /* the user grant it belongs to (sign-in), "" for none */
+	char *grant_id;		 /* the user grant it belongs to (sign-in), "" for none */
 	bool revoked;
 };
 
@@ -435,9 +481,8 @@ struct lk_token_record {
 void lk_token_record_release(struct lk_token_record *t);
 
 /*
- * Stores an opaque access token (grant_id may be NULL or ""). LK_EEXIST for a duplicate hash; LK_ENOTFOUND
- * when client_id names no application. Tokens are deleted with their
- * application.
+ * Stores an opaque access token (grant_id may be NULL or ""). LK_EEXIST for a duplicate hash;
+ * LK_ENOTFOUND when client_id names no application. Tokens are deleted with their application.
  */
 enum lk_err lk_store_token_insert(struct lk_store *s, const struct lk_token_record *t);
 
@@ -459,8 +504,9 @@ enum lk_err lk_store_token_extend(struct lk_store *s, const uint8_t hash[LK_SHA2
 
 /*
  * Deletes what has expired at now: tokens with expires_at != 0 and <= now,
- * revoked JWT ids and consumed assertion ids past their expiry. *deleted
- * (may be NULL) counts rows.
+ * revoked JWT ids and consumed assertion ids past their expiry, at most
+ * LK_STORE_JANITOR_BATCH rows of each table. *deleted (may be NULL) counts
+ * rows; a count of LK_STORE_JANITOR_BATCH or more means more may remain.
  */
 enum lk_err lk_store_tokens_delete_expired(struct lk_store *s, int64_t now, int *deleted);
 
@@ -489,7 +535,6 @@ enum lk_err lk_store_registration_token_set(struct lk_store *s, const char *clie
 					    const uint8_t hash[LK_SHA256_LEN]);
 enum lk_err lk_store_registration_token_get(struct lk_store *s, const char *client_id,
 					    uint8_t hash[LK_SHA256_LEN]);
-
 
 /* ---- Groups and SCIM identifiers (issue: SCIM) ---- */
 
@@ -541,9 +586,9 @@ enum lk_err lk_store_user_groups(struct lk_store *s, int64_t user_id, struct lk_
 /* A browser session, stored only as the SHA-256 of its cookie value. */
 struct lk_session_record {
 	uint8_t hash[LK_SHA256_LEN];
-	char *sid;          /* public session id (the OIDC sid claim), random */
+	char *sid; /* public session id (the OIDC sid claim), random */
 	int64_t user_id;
-	char *amr;          /* authentication methods, space-separated ("pwd") */
+	char *amr;	    /* authentication methods, space-separated ("pwd") */
 	int64_t auth_time;  /* when the user last authenticated */
 	int64_t last_seen;  /* the idle lifetime counts from here */
 	int64_t expires_at; /* the absolute end (> 0) */
@@ -574,10 +619,10 @@ struct lk_auth_request_record {
 	char *id;
 	uint8_t browser_hash[LK_SHA256_LEN];
 	char *client_id;
-	char *params;       /* the validated request as JSON text (oauth/authorize.c) */
+	char *params; /* the validated request as JSON text (oauth/authorize.c) */
 	int64_t created_at;
 	int64_t expires_at;
-	bool consented;     /* the user allowed it on the consent page */
+	bool consented; /* the user allowed it on the consent page */
 };
 void lk_auth_request_record_release(struct lk_auth_request_record *r);
 
@@ -598,20 +643,20 @@ enum lk_err lk_store_auth_request_delete(struct lk_store *s, const char *id);
 /* An authorization code, stored only as the SHA-256 of its value. */
 struct lk_code_record {
 	uint8_t hash[LK_SHA256_LEN];
-	char *grant_id;       /* random; every token issued from the code carries it */
+	char *grant_id; /* random; every token issued from the code carries it */
 	char *client_id;
-	char *redirect_uri;   /* as the authorization request sent it; "" when absent */
+	char *redirect_uri; /* as the authorization request sent it; "" when absent */
 	int64_t user_id;
 	char *scope;
-	char *nonce;          /* "" when none */
+	char *nonce;	      /* "" when none */
 	char *code_challenge; /* PKCE S256 challenge; "" when none */
-	char *sid;            /* the session it was issued in; "" when none */
+	char *sid;	      /* the session it was issued in; "" when none */
 	char *amr;
-	char *claims;         /* the claims request, normalised (oauth/claims.h); "" when none */
+	char *claims; /* the claims request, normalised (oauth/claims.h); "" when none */
 	int64_t auth_time;
 	int64_t created_at;
 	int64_t expires_at;
-	int64_t used_at;      /* 0 until redeemed */
+	int64_t used_at; /* 0 until redeemed */
 };
 void lk_code_record_release(struct lk_code_record *r);
 
@@ -631,17 +676,17 @@ enum lk_err lk_store_code_consume(struct lk_store *s, const uint8_t hash[LK_SHA2
 /* A refresh token, stored only as the SHA-256 of its value. */
 struct lk_refresh_record {
 	uint8_t hash[LK_SHA256_LEN];
-	char *family;        /* the grant_id shared by every rotation of it */
+	char *family; /* the grant_id shared by every rotation of it */
 	char *client_id;
 	int64_t user_id;
-	char *scope;         /* what it may be refreshed to (at most) */
+	char *scope; /* what it may be refreshed to (at most) */
 	char *sid;
 	char *amr;
-	char *claims;        /* the claims request of its grant, as the code had it */
+	char *claims; /* the claims request of its grant, as the code had it */
 	int64_t auth_time;
 	int64_t issued_at;
-	int64_t expires_at;  /* > 0 */
-	int64_t rotated_at;  /* 0 while it is the family's current token */
+	int64_t expires_at; /* > 0 */
+	int64_t rotated_at; /* 0 while it is the family's current token */
 	bool revoked;
 };
 void lk_refresh_record_release(struct lk_refresh_record *r);
@@ -717,11 +762,11 @@ enum lk_err lk_store_consent_set(struct lk_store *s, int64_t user_id, const char
  * The rules live in oauth/throttle.c; the store only keeps the numbers.
  */
 struct lk_throttle_record {
-	int failures;          /* within the current window */
-	int64_t window_start;  /* when the window's first failure happened */
-	int64_t locked_until;  /* 0 = not locked */
-	int64_t lock_seconds;  /* the length of the last lock, 0 = none yet */
-	int64_t expires_at;    /* when the row may be deleted */
+	int failures;	      /* within the current window */
+	int64_t window_start; /* when the window's first failure happened */
+	int64_t locked_until; /* 0 = not locked */
+	int64_t lock_seconds; /* the length of the last lock, 0 = none yet */
+	int64_t expires_at;   /* when the row may be deleted */
 };
 
 /* LK_ENOTFOUND when the key has no record. */
@@ -740,8 +785,9 @@ enum lk_err lk_store_throttle_delete(struct lk_store *s, const char *key);
  * throttle records and grant jtis past their expiry, refresh tokens past
  * theirs, codes an hour past theirs (kept that long so that a late replay
  * still revokes what the code issued), and token claims past their expiry
- * or, for those without one, whose opaque token is gone. *deleted (may be
- * NULL) counts rows.
+ * or, for those without one, whose opaque token is gone; at most
+ * LK_STORE_JANITOR_BATCH rows of each table. *deleted (may be NULL) counts
+ * rows; a count of LK_STORE_JANITOR_BATCH or more means more may remain.
  */
 enum lk_err lk_store_signin_delete_expired(struct lk_store *s, int64_t now, int *deleted);
 

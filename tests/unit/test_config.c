@@ -752,7 +752,7 @@ static void test_dump_json(void **state)
 	/* An unset secret shows as empty, not as masked. */
 	v = json_object_get(json_object_get(root, "upstream"), "plain");
 	assert_string_equal(json_string_value(json_object_get(v, "client_secret")), "");
-	assert_int_equal(json_object_size(root), 11);
+	assert_int_equal(json_object_size(root), 12);
 	json_decref(root);
 
 	/* The output buffer is appended to, and left as it was when it is too small. */
