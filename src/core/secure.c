@@ -106,6 +106,20 @@ void lk_sha256(const void *in, size_t n, uint8_t out[LK_SHA256_LEN])
 	SHA256(in, n, out);
 }
 
+enum lk_err lk_random_id(char *out, size_t outlen, size_t nbytes)
+{
+	uint8_t raw[64];
+	enum lk_err err;
+
+	if (nbytes > sizeof(raw) || outlen < 4 * ((nbytes + 2) / 3) + 1)
+		return LK_ETOOBIG;
+	err = lk_random_bytes(raw, nbytes);
+	if (!err)
+		out[lk_b64url_encode(raw, nbytes, out)] = '\0';
+	lk_wipe(raw, sizeof(raw));
+	return err;
+}
+
 enum lk_err lk_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t n,
 			   uint8_t out[LK_SHA256_LEN])
 {

@@ -15,20 +15,20 @@
  * Token type prefixes, so that secret scanners can recognise leaked values.
  * X(enum name, prefix).
  */
-#define LK_TOKEN_KIND_LIST(X)                 \
-	X(LK_TOKEN_ACCESS, "lk_at_")          \
-	X(LK_TOKEN_REFRESH, "lk_rt_")         \
-	X(LK_TOKEN_CODE, "lk_ac_")            \
-	X(LK_TOKEN_CLIENT_SECRET, "lk_cs_")   \
-	X(LK_TOKEN_SESSION, "lk_ss_")         \
-	X(LK_TOKEN_REGISTRATION, "lk_rat_")   \
+#define LK_TOKEN_KIND_LIST(X)                                                                      \
+	X(LK_TOKEN_ACCESS, "lk_at_")                                                               \
+	X(LK_TOKEN_REFRESH, "lk_rt_")                                                              \
+	X(LK_TOKEN_CODE, "lk_ac_")                                                                 \
+	X(LK_TOKEN_CLIENT_SECRET, "lk_cs_")                                                        \
+	X(LK_TOKEN_SESSION, "lk_ss_")                                                              \
+	X(LK_TOKEN_REGISTRATION, "lk_rat_")                                                        \
 	X(LK_TOKEN_CSRF, "lk_csrf_")
 
 enum lk_token_kind {
 #define LK_TOKEN_ENUM(name, prefix) name,
 	LK_TOKEN_KIND_LIST(LK_TOKEN_ENUM)
 #undef LK_TOKEN_ENUM
-	LK_TOKEN__COUNT
+		LK_TOKEN__COUNT
 };
 
 /* Random bytes in a token: 256 bits. */
@@ -57,6 +57,14 @@ enum lk_err lk_random_bytes(void *out, size_t n);
  * at least 4 * ceil(n / 3) + 1 bytes. Returns the length written.
  */
 size_t lk_b64url_encode(const void *in, size_t n, char *out);
+
+/*
+ * Writes nbytes random bytes as base64url (no padding) and a NUL into out
+ * (outlen bytes): an identifier such as a jti, a grant or session id, or a
+ * browser cookie. LK_ETOOBIG when out cannot hold 4 * ceil(nbytes / 3) + 1
+ * bytes or nbytes is over 64; LK_ECRYPTO when no randomness is available.
+ */
+enum lk_err lk_random_id(char *out, size_t outlen, size_t nbytes);
 
 /* The prefix of a token kind ("lk_at_"). */
 const char *lk_token_prefix(enum lk_token_kind kind);

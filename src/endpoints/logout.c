@@ -20,11 +20,6 @@
 
 /* The CSRF token of the confirmation form is lk_ep_csrf of this id. */
 #define CSRF_ID "logout"
-/* A browser cookie: 256 random bits, base64url (as signin_flow.c makes them). */
-#define BROWSER_RAW 32
-#define BROWSER_LEN 43
-/* The longest browser cookie taken as it is. */
-#define BROWSER_MAX 128
 
 static void unavailable(struct lk_response *res)
 {
@@ -45,23 +40,6 @@ static const char *param(const struct lk_request *req, const char *name)
 	return req->query_err == LK_OK ? lk_params_get(&req->query, name) : NULL;
 }
 
-/* The browser cookie, set first when the browser has none. NULL on failure. */
-static const char *browser(struct lk_ctx *c, const struct lk_request *req, struct lk_response *res)
-{
-	const char *b = lk_ep_cookie(req, LK_COOKIE_BROWSER);
-	uint8_t raw[BROWSER_RAW];
-	char *fresh;
-
-	if (b && *b && strlen(b) <= BROWSER_MAX)
-		return b;
-	fresh = lk_arena_alloc(res->arena, BROWSER_LEN + 1);
-	if (!fresh || lk_random_bytes(raw, sizeof(raw)) != LK_OK)
-		return NULL;
-	fresh[lk_b64url_encode(raw, sizeof(raw), fresh)] = '\0';
-	lk_ep_set_cookie(c, res, LK_COOKIE_BROWSER, fresh, -1);
-	return fresh;
-}
-
 /*
  * The confirmation page: the request's application, redirect URI and
  * state go along as hidden fields, to be checked again when it is posted.
@@ -70,7 +48,7 @@ static const char *browser(struct lk_ctx *c, const struct lk_request *req, struc
 static void confirm_page(struct lk_ctx *c, const struct lk_request *req, struct lk_response *res,
 			 const struct lk_logout *l)
 {
-	const char *b = browser(c, req, res);
+	const char *b = lk_ep_browser(c, req, res);
 	char csrf[LK_CSRF_LEN + 1];
 	enum lk_err err = b ? lk_ep_csrf(c, CSRF_ID, b, csrf) : LK_ENOMEM;
 

@@ -21,6 +21,14 @@
 /* The CSRF token: base64url of an HMAC-SHA256. */
 #define LK_CSRF_LEN 44
 
+/*
+ * The browser's lk_browser cookie, the anchor of the CSRF tokens and of
+ * pending requests: the request's when it has a well-formed one, else a new
+ * random value, set on res. NULL when none can be made. The string lives in
+ * the request's or the response's arena.
+ */
+const char *lk_ep_browser(struct lk_ctx *c, const struct lk_request *req, struct lk_response *res);
+
 /* The value of a request cookie, or NULL. */
 const char *lk_ep_cookie(const struct lk_request *req, const char *name);
 

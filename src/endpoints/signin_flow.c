@@ -13,6 +13,7 @@
 /* The largest rendered page. */
 #define PAGE_MAX (512 * 1024)
 /* A browser cookie: 256 random bits, base64url. */
+#define BROWSER_BYTES 32
 #define BROWSER_LEN 43
 
 static const char *const msg_expired =
@@ -227,15 +228,18 @@ void lk_ep_deliver(struct lk_ctx *c, struct lk_request *req, struct lk_response 
 	lk_authz_result_release(&r);
 }
 
-/* A new random browser cookie value. */
-static enum lk_err new_browser(char out[BROWSER_LEN + 1])
+const char *lk_ep_browser(struct lk_ctx *c, const struct lk_request *req, struct lk_response *res)
 {
-	uint8_t raw[32];
-	enum lk_err err = lk_random_bytes(raw, sizeof(raw));
+	const char *b = lk_ep_cookie(req, LK_COOKIE_BROWSER);
+	char *fresh;
 
-	if (!err)
-		out[lk_b64url_encode(raw, sizeof(raw), out)] = '\0';
-	return err;
+	if (b && strlen(b) == BROWSER_LEN)
+		return b;
+	fresh = lk_arena_alloc(res->arena, BROWSER_LEN + 1);
+	if (!fresh || lk_random_id(fresh, BROWSER_LEN + 1, BROWSER_BYTES) != LK_OK)
+		return NULL;
+	lk_ep_set_cookie(c, res, LK_COOKIE_BROWSER, fresh, -1);
+	return fresh;
 }
 
 /*
@@ -245,23 +249,15 @@ static enum lk_err new_browser(char out[BROWSER_LEN + 1])
 static enum lk_err park(struct lk_ctx *c, struct lk_store *s, struct lk_request *req,
 			struct lk_response *res, const struct lk_authz *a, int64_t now, char id[32])
 {
-	const char *browser = lk_ep_cookie(req, LK_COOKIE_BROWSER);
-	char fresh[BROWSER_LEN + 1];
+	const char *browser = lk_ep_browser(c, req, res);
 	struct lk_auth_request_record r = {0};
-	uint8_t raw[16];
 	enum lk_err err;
 
-	if (!browser || strlen(browser) != BROWSER_LEN) {
-		err = new_browser(fresh);
-		if (err)
-			return err;
-		browser = fresh;
-		lk_ep_set_cookie(c, res, LK_COOKIE_BROWSER, fresh, -1);
-	}
-	err = lk_random_bytes(raw, sizeof(raw));
+	if (!browser)
+		return LK_ENOMEM;
+	err = lk_random_id(id, 32, 16);
 	if (err)
 		return err;
-	id[lk_b64url_encode(raw, sizeof(raw), id)] = '\0';
 	r.params = lk_authz_to_json(a);
 	if (!r.params)
 		return LK_ENOMEM;

@@ -14,6 +14,7 @@
 #include "oauth/params.h"
 #include "oauth/redirect_uri.h"
 #include "oauth/scope.h"
+#include "oauth/tokens.h"
 
 /* Results are URLs and titles of bounded parts; this caps them anyway. */
 #define RESULT_MAX (16 * 1024)
@@ -154,16 +155,14 @@ enum lk_err lk_authz_issue_code(struct lk_store *s, const struct lk_config *cfg,
 				int64_t now, char code[LK_TOKEN_MAX])
 {
 	struct lk_code_record r = {0};
-	uint8_t raw[16];
-	char grant_id[32];
+	char grant_id[LK_GRANT_ID_MAX];
 	char token[LK_TOKEN_MAX];
 	enum lk_err err = lk_token_new(LK_TOKEN_CODE, token);
 
 	if (!err)
-		err = lk_random_bytes(raw, sizeof(raw));
+		err = lk_grant_id_new(grant_id);
 	if (err)
 		goto out;
-	grant_id[lk_b64url_encode(raw, sizeof(raw), grant_id)] = '\0';
 	lk_sha256(token, strlen(token), r.hash);
 	r.grant_id = grant_id;
 	r.client_id = a->client_id;

@@ -22,16 +22,14 @@ enum lk_err lk_session_create(struct lk_store *s, const struct lk_config *cfg, i
 			      struct lk_session *out)
 {
 	struct lk_session_record r = {0};
-	uint8_t sid_raw[16];
 	char sid[32];
 	char token[LK_TOKEN_MAX];
 	enum lk_err err = lk_token_new(LK_TOKEN_SESSION, token);
 
 	if (!err)
-		err = lk_random_bytes(sid_raw, sizeof(sid_raw));
+		err = lk_random_id(sid, sizeof(sid), 16);
 	if (err)
 		goto out;
-	sid[lk_b64url_encode(sid_raw, sizeof(sid_raw), sid)] = '\0';
 	lk_sha256(token, strlen(token), r.hash);
 	r.sid = sid;
 	r.user_id = user_id;

@@ -54,15 +54,14 @@ static const char *audience(const struct lk_config *cfg, const struct lk_client 
 	return aud ? aud : cfg->issuer;
 }
 
+enum lk_err lk_grant_id_new(char out[LK_GRANT_ID_MAX])
+{
+	return lk_random_id(out, LK_GRANT_ID_MAX, 16);
+}
+
 static enum lk_err new_jti(char out[LK_JTI_MAX])
 {
-	unsigned char raw[JTI_BYTES];
-	enum lk_err err = lk_random_bytes(raw, sizeof(raw));
-
-	if (err)
-		return err;
-	lk_b64url_encode(raw, sizeof(raw), out);
-	return LK_OK;
+	return lk_random_id(out, LK_JTI_MAX, JTI_BYTES);
 }
 
 /* RFC 9068 §2.2 claims, §2.1 header typ "at+jwt", signed with [tokens] access_alg. */

@@ -38,11 +38,19 @@ struct lk_token_env {
 };
 
 #define LK_JTI_MAX 32
+#define LK_GRANT_ID_MAX 32
+
+/*
+ * A new grant id (128 random bits, base64url): what every token of one
+ * authorization code or password grant carries, so that revoking the grant
+ * reaches them all.
+ */
+enum lk_err lk_grant_id_new(char out[LK_GRANT_ID_MAX]);
 
 struct lk_access_token {
-	char *token;         /* the token; free with lk_access_token_release */
-	int64_t expires_in;  /* seconds, or -1 when it never expires */
-	char *scope;         /* space-separated granted scopes */
+	char *token;	      /* the token; free with lk_access_token_release */
+	int64_t expires_in;   /* seconds, or -1 when it never expires */
+	char *scope;	      /* space-separated granted scopes */
 	char jti[LK_JTI_MAX]; /* 128 random bits, base64url */
 	bool jwt;
 };

@@ -68,17 +68,6 @@ static bool invalid_grant(struct lk_oauth_error *err, const char *why)
 	return false;
 }
 
-/* A fresh grant id: 128 random bits, base64url. */
-static enum lk_err new_grant_id(char out[32])
-{
-	uint8_t raw[16];
-	enum lk_err err = lk_random_bytes(raw, sizeof(raw));
-
-	if (!err)
-		out[lk_b64url_encode(raw, sizeof(raw), out)] = '\0';
-	return err;
-}
-
 /*
  * The user the grant is for must still exist and be enabled; *out receives
  * the user when it is (the ID token may carry claims about them).
@@ -436,7 +425,7 @@ bool lk_grant_password(const struct lk_grant_env *env, const struct lk_request *
 	struct lk_auth_result who;
 	struct lk_user user = {0};
 	struct user_grant g = {0};
-	char grant_id[32];
+	char grant_id[LK_GRANT_ID_MAX];
 	char *scope = NULL;
 	int64_t wait = 0;
 	struct lk_store *s;
@@ -480,7 +469,7 @@ bool lk_grant_password(const struct lk_grant_env *env, const struct lk_request *
 		lk_grant_server_error(err, "check a password", e);
 		goto out;
 	}
-	e = new_grant_id(grant_id);
+	e = lk_grant_id_new(grant_id);
 	if (!e)
 		e = lk_store_begin(s);
 	if (e) {
