@@ -15,6 +15,7 @@
 /* A browser cookie: 256 random bits, base64url. */
 #define BROWSER_BYTES 32
 #define BROWSER_LEN 43
+#define BROWSER_ID_ROOM (4 * ((BROWSER_BYTES + 2) / 3) + 1)
 
 static const char *const msg_expired =
 	"This sign-in request has expired or was started in another browser. Go back to the "
@@ -235,8 +236,9 @@ const char *lk_ep_browser(struct lk_ctx *c, const struct lk_request *req, struct
 
 	if (b && strlen(b) == BROWSER_LEN)
 		return b;
-	fresh = lk_arena_alloc(res->arena, BROWSER_LEN + 1);
-	if (!fresh || lk_random_id(fresh, BROWSER_LEN + 1, BROWSER_BYTES) != LK_OK)
+	/* lk_random_id wants room for padded base64; the value itself is BROWSER_LEN. */
+	fresh = lk_arena_alloc(res->arena, BROWSER_ID_ROOM);
+	if (!fresh || lk_random_id(fresh, BROWSER_ID_ROOM, BROWSER_BYTES) != LK_OK)
 		return NULL;
 	lk_ep_set_cookie(c, res, LK_COOKIE_BROWSER, fresh, -1);
 	return fresh;

@@ -154,13 +154,34 @@ static void hmac_rfc4231_case2(void **state)
 				"5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+/* lk_random_id: base64url of n random bytes, within the room it is given. */
+static void random_id(void **state)
+{
+	char a[45], b[45];
+
+	(void)state;
+	assert_int_equal(lk_random_id(a, sizeof(a), 32), LK_OK);
+	assert_int_equal(strlen(a), 43);
+	assert_int_equal(
+		strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), 43);
+	assert_int_equal(lk_random_id(b, sizeof(b), 32), LK_OK);
+	assert_string_not_equal(a, b);
+	assert_int_equal(lk_random_id(a, 25, 16), LK_OK);
+	assert_int_equal(strlen(a), 22);
+	/* Too little room (the encoder's bound is 4 * ceil(n / 3) + 1), or too many bytes. */
+	strcpy(b, "unchanged");
+	assert_int_equal(lk_random_id(b, 44, 32), LK_ETOOBIG);
+	assert_string_equal(b, "unchanged");
+	assert_int_equal(lk_random_id(b, sizeof(b), 65), LK_ETOOBIG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rfc7636_vector),     cmocka_unit_test(verify_mismatch),
 		cmocka_unit_test(verifier_lengths),   cmocka_unit_test(verifier_characters),
 		cmocka_unit_test(challenge_form),     cmocka_unit_test(verify_long_verifier),
-		cmocka_unit_test(hmac_rfc4231_case2),
+		cmocka_unit_test(hmac_rfc4231_case2), cmocka_unit_test(random_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
