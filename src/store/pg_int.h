@@ -99,6 +99,19 @@ enum lk_err lk_pg_exec(struct lk_pg *pg, const struct lk_pg_stmt *st,
 enum lk_err lk_pg_get_text(const PGresult *r, int row, int col, char **out);
 int64_t lk_pg_get_int(const PGresult *r, int row, int col);
 bool lk_pg_get_bool(const PGresult *r, int row, int col);
+/* One text column of row 0 and the record member it is copied to. */
+struct lk_pg_text_col {
+	int col;
+	char **out;
+};
+
+/*
+ * Copies n text columns of row 0 into their members (lk_pg_get_text); stops
+ * at the first error, leaving the members copied so far for the caller's
+ * release function.
+ */
+enum lk_err lk_pg_get_texts(const PGresult *r, const struct lk_pg_text_col *c, size_t n);
+
 /* Decodes a bytea cell into out (exactly len bytes, else LK_ESTORE), or a malloc'd copy. */
 enum lk_err lk_pg_get_bytes(const PGresult *r, int row, int col, void *out, size_t len);
 enum lk_err lk_pg_get_bytes_dup(const PGresult *r, int row, int col, unsigned char **out,

@@ -425,26 +425,6 @@ static const struct lk_pg_stmt signin_throttle_delete_expired = {
 
 /* ---- Helpers ---- */
 
-/* One text column of a row and the member of a record it is copied to. */
-struct text_col {
-	int col;
-	char **out;
-};
-
-/*
- * Copies n text columns of row 0 into their members; stops at the first
- * error, which leaves the members copied so far for the caller's release
- * function.
- */
-static enum lk_err read_texts(const PGresult *r, const struct text_col *c, size_t n)
-{
-	enum lk_err err = LK_OK;
-
-	for (size_t i = 0; i < n && !err; i++)
-		err = lk_pg_get_text(r, 0, c[i].col, c[i].out);
-	return err;
-}
-
 /* Runs a bound insert. A foreign key refuses a row of an unknown user or client. */
 static enum lk_err insert(struct lk_pg *pg, const struct lk_pg_stmt *st,
 			  const struct lk_pg_params *p)
@@ -581,11 +561,11 @@ enum lk_err lk_pg_session_insert(struct lk_store *s, const struct lk_session_rec
 static enum lk_err read_session(const PGresult *res, void *rec)
 {
 	struct lk_session_record *r = rec;
-	const struct text_col texts[] = {{S_SID, &r->sid}, {S_AMR, &r->amr}};
+	const struct lk_pg_text_col texts[] = {{S_SID, &r->sid}, {S_AMR, &r->amr}};
 	enum lk_err err = lk_pg_get_bytes(res, 0, S_HASH, r->hash, LK_SHA256_LEN);
 
 	if (!err)
-		err = read_texts(res, texts, sizeof(texts) / sizeof(texts[0]));
+		err = lk_pg_get_texts(res, texts, sizeof(texts) / sizeof(texts[0]));
 	if (err) {
 		lk_session_record_release(r);
 		return err;
@@ -643,7 +623,7 @@ enum lk_err lk_pg_auth_request_insert(struct lk_store *s, const struct lk_auth_r
 static enum lk_err read_auth_request(const PGresult *res, void *rec)
 {
 	struct lk_auth_request_record *r = rec;
-	const struct text_col texts[] = {
+	const struct lk_pg_text_col texts[] = {
 		{A_ID, &r->id},
 		{A_CLIENT_ID, &r->client_id},
 		{A_PARAMS, &r->params},
@@ -651,7 +631,7 @@ static enum lk_err read_auth_request(const PGresult *res, void *rec)
 	enum lk_err err = lk_pg_get_bytes(res, 0, A_BROWSER_HASH, r->browser_hash, LK_SHA256_LEN);
 
 	if (!err)
-		err = read_texts(res, texts, sizeof(texts) / sizeof(texts[0]));
+		err = lk_pg_get_texts(res, texts, sizeof(texts) / sizeof(texts[0]));
 	if (err) {
 		lk_auth_request_record_release(r);
 		return err;
@@ -718,7 +698,7 @@ enum lk_err lk_pg_code_insert(struct lk_store *s, const struct lk_code_record *r
 static enum lk_err read_code(const PGresult *res, void *rec)
 {
 	struct lk_code_record *r = rec;
-	const struct text_col texts[] = {
+	const struct lk_pg_text_col texts[] = {
 		{C_GRANT_ID, &r->grant_id},
 		{C_CLIENT_ID, &r->client_id},
 		{C_REDIRECT_URI, &r->redirect_uri},
@@ -732,7 +712,7 @@ static enum lk_err read_code(const PGresult *res, void *rec)
 	enum lk_err err = lk_pg_get_bytes(res, 0, C_HASH, r->hash, LK_SHA256_LEN);
 
 	if (!err)
-		err = read_texts(res, texts, sizeof(texts) / sizeof(texts[0]));
+		err = lk_pg_get_texts(res, texts, sizeof(texts) / sizeof(texts[0]));
 	if (err) {
 		lk_code_record_release(r);
 		return err;
@@ -788,7 +768,7 @@ enum lk_err lk_pg_refresh_insert(struct lk_store *s, const struct lk_refresh_rec
 static enum lk_err read_refresh(const PGresult *res, void *rec)
 {
 	struct lk_refresh_record *r = rec;
-	const struct text_col texts[] = {
+	const struct lk_pg_text_col texts[] = {
 		{R_FAMILY, &r->family}, {R_CLIENT_ID, &r->client_id},
 		{R_SCOPE, &r->scope},	{R_SID, &r->sid},
 		{R_AMR, &r->amr},	{R_CLAIMS, &r->claims},
@@ -796,7 +776,7 @@ static enum lk_err read_refresh(const PGresult *res, void *rec)
 	enum lk_err err = lk_pg_get_bytes(res, 0, R_HASH, r->hash, LK_SHA256_LEN);
 
 	if (!err)
-		err = read_texts(res, texts, sizeof(texts) / sizeof(texts[0]));
+		err = lk_pg_get_texts(res, texts, sizeof(texts) / sizeof(texts[0]));
 	if (err) {
 		lk_refresh_record_release(r);
 		return err;

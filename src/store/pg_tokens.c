@@ -175,17 +175,14 @@ enum lk_err lk_pg_token_insert(struct lk_store *s, const struct lk_token_record 
 /* Fills a token record (zeroed) from row 0 of r; empty on error. */
 static enum lk_err read_token(const PGresult *r, struct lk_token_record *t)
 {
-	const struct {
-		int col;
-		char **out;
-	} texts[] = {
+	const struct lk_pg_text_col texts[] = {
 		{T_JTI, &t->jti},     {T_CLIENT_ID, &t->client_id}, {T_SUBJECT, &t->subject},
 		{T_SCOPE, &t->scope}, {T_AUDIENCE, &t->audience},   {T_GRANT_ID, &t->grant_id},
 	};
 	enum lk_err err = lk_pg_get_bytes(r, 0, T_HASH, t->hash, LK_SHA256_LEN);
 
-	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]) && !err; i++)
-		err = lk_pg_get_text(r, 0, texts[i].col, texts[i].out);
+	if (!err)
+		err = lk_pg_get_texts(r, texts, sizeof(texts) / sizeof(texts[0]));
 	if (err) {
 		lk_token_record_release(t);
 		return err;

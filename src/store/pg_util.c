@@ -480,3 +480,12 @@ enum lk_err lk_pg_unit_end(struct lk_pg *pg, enum lk_err err)
 		lk_pg_exec(pg, &unit_release, NULL, NULL);
 	return err;
 }
+
+enum lk_err lk_pg_get_texts(const PGresult *r, const struct lk_pg_text_col *c, size_t n)
+{
+	enum lk_err err = LK_OK;
+
+	for (size_t i = 0; i < n && !err; i++)
+		err = lk_pg_get_text(r, 0, c[i].col, c[i].out);
+	return err;
+}

@@ -408,6 +408,15 @@ enum lk_err lk_sqlite_column_text(sqlite3_stmt *st, int col, char **out)
  * A value the schema allows but the program cannot read (an enum name that
  * names no value): the database was edited by hand or by a newer program.
  */
+enum lk_err lk_sqlite_column_texts(sqlite3_stmt *st, const struct lk_sqlite_text_col *c, size_t n)
+{
+	enum lk_err err = LK_OK;
+
+	for (size_t i = 0; i < n && !err; i++)
+		err = lk_sqlite_column_text(st, c[i].col, c[i].out);
+	return err;
+}
+
 enum lk_err lk_sqlite_bad_value(sqlite3_stmt *st, int col)
 {
 	const unsigned char *v = sqlite3_column_text(st, col);

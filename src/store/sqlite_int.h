@@ -392,6 +392,19 @@ enum lk_err lk_sqlite_column_copy(sqlite3_stmt *st, int col, bool blob, void **o
 /* Like lk_sqlite_column_copy for a text column. */
 enum lk_err lk_sqlite_column_text(sqlite3_stmt *st, int col, char **out);
 
+/* One text column of the current row and the record member it is copied to. */
+struct lk_sqlite_text_col {
+	int col;
+	char **out;
+};
+
+/*
+ * Copies n text columns into their members (lk_sqlite_column_text); stops
+ * at the first error, leaving the members copied so far for the caller's
+ * release function.
+ */
+enum lk_err lk_sqlite_column_texts(sqlite3_stmt *st, const struct lk_sqlite_text_col *c, size_t n);
+
 /* Logs that a column holds a value this program cannot read; LK_ESTORE. */
 enum lk_err lk_sqlite_bad_value(sqlite3_stmt *st, int col);
 

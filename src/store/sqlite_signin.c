@@ -88,25 +88,6 @@ enum throttle_col {
 	TH_EXPIRES_AT,
 };
 
-/* One text column of a row and the member of a record it is copied to. */
-struct text_col {
-	int col;
-	char **out;
-};
-
-/*
- * Copies n text columns into their members; stops at the first error, which
- * leaves the members copied so far for the caller's release function.
- */
-static enum lk_err read_texts(sqlite3_stmt *st, const struct text_col *c, size_t n)
-{
-	enum lk_err err = LK_OK;
-
-	for (size_t i = 0; i < n && !err; i++)
-		err = lk_sqlite_column_text(st, c[i].col, c[i].out);
-	return err;
-}
-
 /* Steps a bound insert. A foreign key refuses a row of an unknown user or client. */
 static enum lk_err insert_bound(struct sqlite_store *s, enum stmt_id id, sqlite3_stmt *st, int rc)
 {
@@ -220,11 +201,11 @@ enum lk_err lk_sqlite_session_insert(struct lk_store *base, const struct lk_sess
 static enum lk_err read_session(sqlite3_stmt *st, void *rec)
 {
 	struct lk_session_record *r = rec;
-	const struct text_col texts[] = {{S_SID, &r->sid}, {S_AMR, &r->amr}};
+	const struct lk_sqlite_text_col texts[] = {{S_SID, &r->sid}, {S_AMR, &r->amr}};
 	enum lk_err err = lk_sqlite_column_hash(st, S_HASH, r->hash);
 
 	if (!err)
-		err = read_texts(st, texts, sizeof(texts) / sizeof(texts[0]));
+		err = lk_sqlite_column_texts(st, texts, sizeof(texts) / sizeof(texts[0]));
 	if (err) {
 		lk_session_record_release(r);
 		return err;
@@ -294,7 +275,7 @@ enum lk_err lk_sqlite_auth_request_insert(struct lk_store *base,
 static enum lk_err read_auth_request(sqlite3_stmt *st, void *rec)
 {
 	struct lk_auth_request_record *r = rec;
-	const struct text_col texts[] = {
+	const struct lk_sqlite_text_col texts[] = {
 		{A_ID, &r->id},
 		{A_CLIENT_ID, &r->client_id},
 		{A_PARAMS, &r->params},
@@ -302,7 +283,7 @@ static enum lk_err read_auth_request(sqlite3_stmt *st, void *rec)
 	enum lk_err err = lk_sqlite_column_hash(st, A_BROWSER_HASH, r->browser_hash);
 
 	if (!err)
-		err = read_texts(st, texts, sizeof(texts) / sizeof(texts[0]));
+		err = lk_sqlite_column_texts(st, texts, sizeof(texts) / sizeof(texts[0]));
 	if (err) {
 		lk_auth_request_record_release(r);
 		return err;
@@ -388,7 +369,7 @@ enum lk_err lk_sqlite_code_insert(struct lk_store *base, const struct lk_code_re
 static enum lk_err read_code(sqlite3_stmt *st, void *rec)
 {
 	struct lk_code_record *r = rec;
-	const struct text_col texts[] = {
+	const struct lk_sqlite_text_col texts[] = {
 		{C_GRANT_ID, &r->grant_id},
 		{C_CLIENT_ID, &r->client_id},
 		{C_REDIRECT_URI, &r->redirect_uri},
@@ -402,7 +383,7 @@ static enum lk_err read_code(sqlite3_stmt *st, void *rec)
 	enum lk_err err = lk_sqlite_column_hash(st, C_HASH, r->hash);
 
 	if (!err)
-		err = read_texts(st, texts, sizeof(texts) / sizeof(texts[0]));
+		err = lk_sqlite_column_texts(st, texts, sizeof(texts) / sizeof(texts[0]));
 	if (err) {
 		lk_code_record_release(r);
 		return err;
@@ -476,7 +457,7 @@ enum lk_err lk_sqlite_refresh_insert(struct lk_store *base, const struct lk_refr
 static enum lk_err read_refresh(sqlite3_stmt *st, void *rec)
 {
 	struct lk_refresh_record *r = rec;
-	const struct text_col texts[] = {
+	const struct lk_sqlite_text_col texts[] = {
 		{R_FAMILY, &r->family}, {R_CLIENT_ID, &r->client_id},
 		{R_SCOPE, &r->scope},	{R_SID, &r->sid},
 		{R_AMR, &r->amr},	{R_CLAIMS, &r->claims},
@@ -484,7 +465,7 @@ static enum lk_err read_refresh(sqlite3_stmt *st, void *rec)
 	enum lk_err err = lk_sqlite_column_hash(st, R_HASH, r->hash);
 
 	if (!err)
-		err = read_texts(st, texts, sizeof(texts) / sizeof(texts[0]));
+		err = lk_sqlite_column_texts(st, texts, sizeof(texts) / sizeof(texts[0]));
 	if (err) {
 		lk_refresh_record_release(r);
 		return err;

@@ -74,20 +74,14 @@ enum lk_err lk_sqlite_token_insert(struct lk_store *base, const struct lk_token_
 static enum lk_err read_token(sqlite3_stmt *st, void *rec)
 {
 	struct lk_token_record *t = rec;
+	const struct lk_sqlite_text_col texts[] = {
+		{T_JTI, &t->jti},     {T_CLIENT_ID, &t->client_id}, {T_SUBJECT, &t->subject},
+		{T_SCOPE, &t->scope}, {T_AUDIENCE, &t->audience},   {T_GRANT_ID, &t->grant_id},
+	};
 	enum lk_err err = lk_sqlite_column_hash(st, T_HASH, t->hash);
 
 	if (!err)
-		err = lk_sqlite_column_text(st, T_JTI, &t->jti);
-	if (!err)
-		err = lk_sqlite_column_text(st, T_CLIENT_ID, &t->client_id);
-	if (!err)
-		err = lk_sqlite_column_text(st, T_SUBJECT, &t->subject);
-	if (!err)
-		err = lk_sqlite_column_text(st, T_SCOPE, &t->scope);
-	if (!err)
-		err = lk_sqlite_column_text(st, T_AUDIENCE, &t->audience);
-	if (!err)
-		err = lk_sqlite_column_text(st, T_GRANT_ID, &t->grant_id);
+		err = lk_sqlite_column_texts(st, texts, sizeof(texts) / sizeof(texts[0]));
 	if (err) {
 		lk_token_record_release(t);
 		return err;
