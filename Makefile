@@ -16,7 +16,7 @@
 # fuzz target.
 
 CC ?= cc
-PKGS := libmicrohttpd openssl cjose jansson sqlite3 libpq libargon2 inih
+PKGS := libmicrohttpd openssl cjose jansson sqlite3 libpq libargon2 inih libcurl
 O ?= build
 SAN ?=
 
@@ -69,6 +69,7 @@ $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 $(O)/src/ui/assets.o: $(wildcard src/ui/templates/* src/ui/static/*)
+$(O)/src/oauth/password_policy.o: src/oauth/common_passwords.txt
 
 $(O)/liblatchkey.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -8,7 +8,7 @@ set -eu
 
 DEBS="build-essential pkg-config clang libclang-rt-14-dev
 libmicrohttpd-dev libssl-dev libcjose-dev libjansson-dev libsqlite3-dev
-libpq-dev libargon2-dev libinih-dev libcmocka-dev sqlite3 postgresql wrk chromium valgrind"
+libpq-dev libargon2-dev libinih-dev libcmocka-dev libcurl4-openssl-dev sqlite3 postgresql wrk chromium valgrind"
 command -v node >/dev/null 2>&1 || DEBS="$DEBS nodejs"
 command -v npm >/dev/null 2>&1 || DEBS="$DEBS npm"
 [ -n "${LATCHKEY_EXTRA_DEBS:-}" ] && DEBS="$DEBS $LATCHKEY_EXTRA_DEBS"

@@ -11,7 +11,7 @@
 set -eu
 test_src=$1
 shift
-pkgs="libmicrohttpd openssl cjose jansson sqlite3 libpq libargon2 inih cmocka"
+pkgs="libmicrohttpd openssl cjose jansson sqlite3 libpq libargon2 inih libcurl cmocka"
 san=""
 [ "${SAN:-}" = 1 ] && san="-O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 cflags="-std=c11 -D_GNU_SOURCE -Isrc -pthread -g -Wall -Wextra -Werror -Wshadow \

@@ -7,53 +7,34 @@
 
 #include "app/commands.h"
 #include "core/clock.h"
-#include "oauth/signing_keys.h"
+#include "jose/keyring.h"
+#include "oauth/registry.h"
 
 /*
- * Opens the store and the master key and makes sure the signing keys exist:
- * DESIGN §6 has them created by the first command that needs them.
+ * Opens the registry (the store, with the operator as audit actor) and the
+ * master key, and makes sure the signing keys exist: DESIGN §6 has them
+ * created by the first command that needs them.
  */
-static int open_keys(struct lk_cli *cli, struct lk_store **s, struct lk_master_key *mk)
+static int open_keys(struct lk_cli *cli, struct lk_store **s, struct lk_registry *r,
+		     struct lk_master_key *mk)
 {
-	struct lk_keyring *kr = NULL;
 	enum lk_err err;
-	int rc = lk_cli_finish(cli);
 
-	if (rc)
-		return rc;
-	if (lk_cli_open_store(cli, s))
+	if (lk_cli_registry(cli, s, r))
 		return LK_EXIT_INVALID;
 	if (lk_cli_master_key(cli, true, mk))
 		goto fail;
-	err = lk_signing_keys_ensure(*s, mk, &cli->cfg, lk_now(), NULL);
-	/* Prove the master key opens the keys before changing anything. */
-	if (!err)
-		err = lk_signing_keys_load(*s, mk, lk_now(), &kr);
-	lk_keyring_unref(kr);
-	if (err == LK_EKEY) {
-		lk_cli_fail(cli, "the master key does not open the signing keys in this database");
-		goto fail;
-	}
+	err = lk_registry_keys_prepare(r, mk, NULL);
 	if (err) {
-		lk_cli_fail(cli, "cannot prepare the signing keys: %s", lk_err_str(err));
+		lk_master_key_wipe(mk);
+		lk_cli_registry_fail(cli, r, err);
 		goto fail;
 	}
 	return LK_EXIT_OK;
 fail:
-	lk_master_key_wipe(mk);
 	lk_store_close(*s);
 	*s = NULL;
 	return LK_EXIT_INVALID;
-}
-
-static json_t *time_or_null(int64_t t)
-{
-	char buf[32];
-
-	if (t == 0)
-		return json_null();
-	lk_time_format(t, buf);
-	return json_string(buf);
 }
 
 static const char list_help[] =
@@ -71,12 +52,13 @@ int lk_cmd_key_list(struct lk_cli *cli, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct lk_store *s = NULL;
+	struct lk_registry r;
 	struct lk_master_key mk;
 	struct lk_key_record *rows = NULL;
 	size_t n = 0;
 	bool json = false;
 	int c, rc = LK_EXIT_OK;
-	int64_t now;
+	enum lk_err err;
 
 	optind = 0;
 	while ((c = lk_cli_getopt(cli, argc, argv, opts, list_help, &rc)) != -1) {
@@ -86,44 +68,37 @@ int lk_cmd_key_list(struct lk_cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return lk_cli_usage(cli, "unexpected argument '%s'", argv[optind]);
-	rc = open_keys(cli, &s, &mk);
+	rc = open_keys(cli, &s, &r, &mk);
 	if (rc)
 		return rc;
 	lk_master_key_wipe(&mk);
-	if (lk_store_key_list(s, &rows, &n) != LK_OK) {
-		rc = lk_cli_fail(cli, "cannot read the signing keys");
+	err = lk_registry_key_list(&r, &rows, &n);
+	if (err) {
+		rc = lk_cli_registry_fail(cli, &r, err);
 		goto out;
 	}
-	now = lk_now();
-	json_t *arr = json ? json_array() : NULL;
-	if (!json)
-		printf("%-43s  %-5s  %-7s  %-20s  %-20s  %-20s\n", "KID", "ALG", "STATE",
-		       "ACTIVATES", "RETIRES", "EXPIRES");
+	if (json) {
+		json_t *arr = json_array();
+
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(arr, lk_key_to_json(&rows[i], r.now));
+		lk_cli_print_json(arr);
+		goto out;
+	}
+	printf("%-43s  %-5s  %-7s  %-20s  %-20s  %-20s\n", "KID", "ALG", "STATE", "ACTIVATES",
+	       "RETIRES", "EXPIRES");
 	for (size_t i = 0; i < n; i++) {
-		const struct lk_key_record *r = &rows[i];
-		const char *state = lk_key_state_name(lk_key_state(r, now));
+		const struct lk_key_record *k = &rows[i];
 		char a[32], re[32] = "-", ex[32] = "-";
 
-		if (json) {
-			json_array_append_new(
-				arr, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "kid", r->kid,
-					       "alg", r->alg, "state", state, "created_at",
-					       time_or_null(r->created_at), "activate_at",
-					       time_or_null(r->activate_at), "retire_at",
-					       time_or_null(r->retire_at), "expire_at",
-					       time_or_null(r->expire_at)));
-			continue;
-		}
-		lk_time_format(r->activate_at, a);
-		if (r->retire_at)
-			lk_time_format(r->retire_at, re);
-		if (r->expire_at)
-			lk_time_format(r->expire_at, ex);
-		printf("%-43s  %-5s  %-7s  %-20s  %-20s  %-20s\n", r->kid, r->alg, state, a, re,
-		       ex);
+		lk_time_format(k->activate_at, a);
+		if (k->retire_at)
+			lk_time_format(k->retire_at, re);
+		if (k->expire_at)
+			lk_time_format(k->expire_at, ex);
+		printf("%-43s  %-5s  %-7s  %-20s  %-20s  %-20s\n", k->kid, k->alg,
+		       lk_key_state_name(lk_key_state(k, r.now)), a, re, ex);
 	}
-	if (json)
-		lk_cli_print_json(arr);
 out:
 	lk_key_records_free(rows, n);
 	lk_store_close(s);
@@ -148,13 +123,15 @@ int lk_cmd_key_rotate(struct lk_cli *cli, int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	static const char *const all[] = {"ES256", "RS256", "PS256"};
 	struct lk_store *s = NULL;
+	struct lk_registry r = {0};
 	struct lk_master_key mk;
 	const char *alg = NULL;
 	bool now_flag = false, json = false;
 	int c, rc = LK_EXIT_OK;
-	json_t *arr;
+	json_t *arr = NULL;
+	size_t i;
+	enum lk_err err;
 
 	optind = 0;
 	while ((c = lk_cli_getopt(cli, argc, argv, opts, rotate_help, &rc)) != -1) {
@@ -169,45 +146,33 @@ int lk_cmd_key_rotate(struct lk_cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return lk_cli_usage(cli, "unexpected argument '%s'", argv[optind]);
-	if (alg && !lk_alg_supported(alg))
-		return lk_cli_fail(cli, "--alg: '%s' is not one of ES256, RS256, PS256", alg);
-	rc = open_keys(cli, &s, &mk);
+	/* A misspelt algorithm is refused before the database is opened. */
+	if (alg && (err = lk_registry_key_alg_check(&r, alg)) != LK_OK)
+		return lk_cli_registry_fail(cli, &r, err);
+	rc = open_keys(cli, &s, &r, &mk);
 	if (rc)
 		return rc;
-	if (alg && !strstr(cli->cfg.signing_algs, alg)) {
-		rc = lk_cli_fail(cli, "--alg: %s is not in [keys] signing_algs (%s)", alg,
-				 cli->cfg.signing_algs);
+	err = lk_registry_key_rotate(&r, &mk, alg, now_flag, (void **)&arr);
+	lk_master_key_wipe(&mk);
+	if (err) {
+		rc = lk_cli_registry_fail(cli, &r, err);
 		goto out;
 	}
-	arr = json_array();
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		char kid[64];
-		int64_t now = lk_now();
-		int64_t at = now_flag ? now : now + (int64_t)cli->cfg.publish_delay * 60;
-		char when[32];
-		enum lk_err err;
-
-		if (alg ? strcmp(alg, all[i]) != 0 : !strstr(cli->cfg.signing_algs, all[i]))
-			continue;
-		err = lk_signing_keys_rotate(s, &mk, &cli->cfg, all[i], now_flag, now, kid);
-		if (err) {
-			rc = lk_cli_fail(cli, "cannot rotate the %s key: %s", all[i],
-					 lk_err_str(err));
-			break;
-		}
-		lk_time_format(at, when);
-		if (json)
-			json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "kid", kid, "alg",
-							     all[i], "activate_at", when));
-		else
-			printf("%s: new key %s published; it signs from %s\n", all[i], kid, when);
-	}
-	if (json && !rc)
+	if (json) {
 		lk_cli_print_json(arr);
-	else
-		json_decref(arr);
+		arr = NULL;
+		goto out;
+	}
+	for (i = 0; i < json_array_size(arr); i++) {
+		json_t *k = json_array_get(arr, i);
+
+		printf("%s: new key %s published; it signs from %s\n",
+		       json_string_value(json_object_get(k, "alg")),
+		       json_string_value(json_object_get(k, "kid")),
+		       json_string_value(json_object_get(k, "activate_at")));
+	}
 out:
-	lk_master_key_wipe(&mk);
+	json_decref(arr);
 	lk_store_close(s);
 	return rc;
 }

@@ -133,6 +133,7 @@ static void refresh_once(struct refresher *r, struct lk_store *s)
 	int64_t now = lk_now(), seq = 0;
 	int rotated = 0, deleted = 0;
 
+	lk_ctx_flush_audit(r->ctx, s);
 	if (r->janitor_behind && now - r->last_housekeeping < r->cfg->janitor_interval)
 		janitor(r, s, now);
 	if (now - r->last_housekeeping >= r->cfg->janitor_interval) {
@@ -360,6 +361,7 @@ static int run(struct lk_cli *cli, struct lk_ctx *ctx, struct refresher *r)
 	const struct lk_config *cfg = &cli->cfg;
 	struct lk_http_options opt = {0};
 	struct lk_http_server *srv = NULL;
+	struct lk_store *s = NULL;
 	char *cert = NULL, *key = NULL;
 	sigset_t sigs;
 	int sig = 0, rc = LK_EXIT_INVALID;
@@ -419,6 +421,11 @@ static int run(struct lk_cli *cli, struct lk_ctx *ctx, struct refresher *r)
 	pthread_mutex_unlock(&r->lock);
 	pthread_join(r->thread, NULL);
 	lk_http_server_stop(srv);
+	/* What the last requests queued for the audit log. */
+	if (lk_store_open(cfg->database_url, &s) == LK_OK) {
+		lk_ctx_flush_audit(ctx, s);
+		lk_store_close(s);
+	}
 	lk_info("stopped");
 	rc = LK_EXIT_OK;
 out:

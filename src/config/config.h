@@ -95,6 +95,7 @@ struct lk_config {
 
 	/* [audit] */
 	int audit_retention_days; /* 90, 0 = keep forever */
+	char *audit_token_events; /* none, refused (default), all */
 
 	/* [log] */
 	char *log_level;  /* debug, info, warn, error */

@@ -15,6 +15,7 @@
 const char *const lk_config_algs[] = {"ES256", "RS256", "PS256", NULL};
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const log_formats[] = {"text", "json", NULL};
+static const char *const token_events[] = {"none", "refused", "all", NULL};
 
 static const char *check_listen(char *value)
 {
@@ -185,6 +186,8 @@ const struct lk_config_key lk_config_keys[] = {
 
 	INT("audit", "retention_days", audit_retention_days, "90", 0, 36500,
 	    "Days audit entries are kept; 0: forever."),
+	ENUM("audit", "token_events", audit_token_events, "refused", token_events,
+	     "Token endpoint outcomes written to the audit log: none, refused or all."),
 
 	ENUM("log", "level", log_level, "info", log_levels, "debug, info, warn or error."),
 	ENUM("log", "format", log_format, "text", log_formats, "text or json."),

@@ -30,7 +30,15 @@ enum lk_err lk_ctx_init(struct lk_ctx *ctx, const struct lk_config *cfg,
 	err = lk_discovery_build(cfg, &ctx->discovery);
 	if (!err)
 		err = lk_ep_limits_init(ctx);
+	if (!err && strcmp(cfg->audit_token_events, "none") != 0)
+		err = lk_audit_queue_new(LK_AUDIT_QUEUE_CAP, &ctx->audit);
+	if (!err)
+		err = lk_upstreams_new(cfg, &ctx->upstreams);
 	if (err) {
+		lk_upstreams_free(ctx->upstreams);
+		ctx->upstreams = NULL;
+		lk_audit_queue_free(ctx->audit);
+		ctx->audit = NULL;
 		lk_ep_limits_release(ctx);
 		free(ctx->discovery);
 		ctx->discovery = NULL;
@@ -51,6 +59,8 @@ void lk_ctx_release(struct lk_ctx *ctx)
 		lk_store_close(s);
 	}
 	pthread_key_delete(ctx->store_key);
+	lk_audit_queue_free(ctx->audit);
+	ctx->audit = NULL;
 	lk_keyring_unref(ctx->keyring);
 	ctx->keyring = NULL;
 	lk_clients_unref(ctx->clients);
@@ -59,6 +69,8 @@ void lk_ctx_release(struct lk_ctx *ctx)
 	free(ctx->discovery);
 	ctx->discovery = NULL;
 	lk_ep_limits_release(ctx);
+	lk_upstreams_free(ctx->upstreams);
+	ctx->upstreams = NULL;
 	lk_master_key_wipe(&ctx->mk);
 }
 
@@ -142,4 +154,10 @@ enum lk_err lk_ctx_reload_discovery(struct lk_ctx *ctx, struct lk_store *s)
 	pthread_mutex_unlock(&ctx->lock);
 	free(old);
 	return LK_OK;
+}
+
+void lk_ctx_flush_audit(struct lk_ctx *ctx, struct lk_store *s)
+{
+	if (ctx->audit && s)
+		(void)lk_audit_queue_flush(ctx->audit, s, NULL);
 }

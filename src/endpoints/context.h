@@ -14,21 +14,30 @@
 #include "core/ratelimit.h"
 #include "jose/keyring.h"
 #include "oauth/clients.h"
+#include "oauth/upstream.h"
+#include "store/audit_queue.h"
 #include "store/store.h"
 
 struct lk_ctx {
-	const struct lk_config *cfg;   /* borrowed; outlives the context */
+	const struct lk_config *cfg; /* borrowed; outlives the context */
 	struct lk_master_key mk;
-	pthread_mutex_t lock;          /* guards keyring and clients */
-	struct lk_keyring *keyring;    /* current snapshot; one reference */
-	struct lk_clients *clients;    /* current snapshot; one reference */
-	char *discovery;               /* the metadata document; guarded by lock */
-	pthread_key_t store_key;       /* this thread's struct lk_store * */
+	pthread_mutex_t lock;	    /* guards keyring and clients */
+	struct lk_keyring *keyring; /* current snapshot; one reference */
+	struct lk_clients *clients; /* current snapshot; one reference */
+	char *discovery;	    /* the metadata document; guarded by lock */
+	pthread_key_t store_key;    /* this thread's struct lk_store * */
 	/* [limits] (endpoints/limits.c); a limiter of rate 0 lets everything by. */
 	struct lk_ratelimit *limit_token_addr;
 	struct lk_ratelimit *limit_token_client;
 	struct lk_ratelimit *limit_authorize;
 	struct lk_ratelimit *limit_login;
+	/*
+	 * Audit events of the token endpoint, written by the refresher thread
+	 * (lk_ctx_flush_audit); NULL with [audit] token_events = none.
+	 */
+	struct lk_audit_queue *audit;
+	/* [upstream.NAME]: discovery and key caches (oauth/upstream.h); thread-safe. */
+	struct lk_upstreams *upstreams;
 };
 
 /*
@@ -59,6 +68,12 @@ struct lk_clients *lk_ctx_clients(struct lk_ctx *ctx);
 
 /* Swaps in a new application snapshot, taking over the caller's reference. */
 void lk_ctx_set_clients(struct lk_ctx *ctx, struct lk_clients *c);
+
+/*
+ * Writes the queued audit events to s (the refresher thread calls it every
+ * second, and serve once more after the server stopped). Logged on error.
+ */
+void lk_ctx_flush_audit(struct lk_ctx *ctx, struct lk_store *s);
 
 /*
  * Rebuilds the discovery document with the scope catalog read from s

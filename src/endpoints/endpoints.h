@@ -41,6 +41,8 @@ void lk_ep_token(void *ctx, struct lk_request *req, struct lk_response *res);
 void lk_ep_authorize(void *ctx, struct lk_request *req, struct lk_response *res);
 void lk_ep_login(void *ctx, struct lk_request *req, struct lk_response *res);
 void lk_ep_consent(void *ctx, struct lk_request *req, struct lk_response *res);
+/* Self sign-up (DESIGN §3): 404 unless [signup] enabled. */
+void lk_ep_signup(void *ctx, struct lk_request *req, struct lk_response *res);
 void lk_ep_static(void *ctx, struct lk_request *req, struct lk_response *res);
 
 /* RFC 7591 registration and the RFC 7592 client configuration endpoint. */
@@ -74,6 +76,15 @@ void lk_ep_logout(void *ctx, struct lk_request *req, struct lk_response *res);
  */
 bool lk_ep_cors(const struct lk_config *cfg, const struct lk_request *req, struct lk_response *res,
 		const char *methods);
+
+/*
+ * Administration (DESIGN §6): the web console's page, for a signed-in
+ * administrator.
+ */
+void lk_ep_admin(void *ctx, struct lk_request *req, struct lk_response *res);
+
+/* The admin JSON API: every path below LK_PATH_ADMIN_API (endpoints/admin_api.h). */
+void lk_ep_admin_api(void *ctx, struct lk_request *req, struct lk_response *res);
 
 struct lk_oauth_error;
 

@@ -11,6 +11,7 @@
 #include "endpoints/endpoints.h"
 #include "endpoints/limits.h"
 #include "endpoints/signin.h"
+#include "endpoints/upstream.h"
 #include "oauth/params.h"
 
 static const char *const msg_wrong = "The username or password is incorrect.";
@@ -21,28 +22,36 @@ static void render(struct lk_ctx *c, struct lk_response *res, int status,
 {
 	struct lk_clients *clients = lk_ctx_clients(c);
 	const struct lk_client *client = lk_clients_find(clients, p->authz.client_id);
+	const char *app_name = client ? client->app.name : p->authz.client_id;
 	char csrf[LK_CSRF_LEN + 1] = "";
 	char origin[LK_AUTHZ_URI_MAX + 1] = "";
+	struct lk_buf upstreams;
+	const char *signup = NULL;
 
+	lk_buf_init(&upstreams, LK_UI_FILE_MAX);
+	if (p->authz.internal[0])
+		app_name = "latchkey administration";
+	if (c->cfg->signup_enabled)
+		signup = lk_arena_printf(res->arena, "%s?%s=%s", LK_PATH_SIGNUP, LK_F_REQUEST,
+					 p->rec.id);
 	if (lk_ep_csrf(c, p->rec.id, p->browser, csrf) != LK_OK ||
-	    lk_authz_origin(&p->authz, origin, sizeof(origin)) != LK_OK) {
+	    lk_authz_origin(&p->authz, origin, sizeof(origin)) != LK_OK ||
+	    lk_ep_upstream_links(c, p->rec.id, &upstreams) != LK_OK ||
+	    (c->cfg->signup_enabled && !signup)) {
 		lk_ep_error_page(res, 500, "Something went wrong", "Please try again later.");
 	} else {
 		const struct lk_ui_var v[] = {
-			{"app_name", client ? client->app.name : p->authz.client_id},
-			{"action", LK_PATH_LOGIN},
-			{"request", p->rec.id},
-			{"csrf", csrf},
-			{"username", username},
-			{"error", error},
-			{"notice", ""},
-			{"upstreams", ""},
-			{"signup_url", ""},
+			{"app_name", app_name}, {"action", LK_PATH_LOGIN},
+			{"request", p->rec.id}, {"csrf", csrf},
+			{"username", username}, {"error", error},
+			{"notice", ""},		{"upstreams", lk_buf_str(&upstreams)},
+			{"signup_url", signup},
 		};
 
 		lk_ep_page(res, status, "login.html", "Sign in", v, sizeof(v) / sizeof(v[0]),
 			   origin);
 	}
+	lk_buf_release(&upstreams);
 	lk_clients_unref(clients);
 }
 

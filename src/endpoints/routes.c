@@ -1,4 +1,5 @@
 #include "endpoints/endpoints.h"
+#include "endpoints/upstream.h"
 
 #include "oauth/params.h"
 
@@ -10,7 +11,9 @@ static const struct lk_route routes[] = {
 	{"GET", LK_PATH_HEALTHZ, false, lk_ep_healthz},
 	{"GET,POST", LK_PATH_AUTHORIZE, false, lk_ep_authorize},
 	{"GET,POST", LK_PATH_LOGIN, false, lk_ep_login},
+	{"GET", LK_PATH_UPSTREAM, true, lk_ep_upstream},
 	{"GET,POST", LK_PATH_CONSENT, false, lk_ep_consent},
+	{"GET,POST", LK_PATH_SIGNUP, false, lk_ep_signup},
 	{"GET", LK_PATH_STATIC, true, lk_ep_static},
 	/* Any method: the handler answers 405 itself, with Cache-Control: no-store. */
 	{NULL, LK_PATH_TOKEN, false, lk_ep_token},
@@ -22,6 +25,8 @@ static const struct lk_route routes[] = {
 	{"GET,POST,OPTIONS", LK_PATH_USERINFO, false, lk_ep_userinfo},
 	{"GET,POST", LK_PATH_LOGOUT, false, lk_ep_logout},
 	{"GET,POST,PUT,PATCH,DELETE", LK_PATH_SCIM "/", true, lk_ep_scim},
+	{"GET", LK_PATH_ADMIN, false, lk_ep_admin},
+	{"GET,POST,PATCH,DELETE", LK_PATH_ADMIN_API, true, lk_ep_admin_api},
 };
 
 const struct lk_route *lk_routes(size_t *n)

@@ -264,7 +264,7 @@ static enum lk_err park(struct lk_ctx *c, struct lk_store *s, struct lk_request 
 	if (!r.params)
 		return LK_ENOMEM;
 	r.id = id;
-	r.client_id = a->client_id;
+	r.client_id = a->client_id; /* "" for latchkey's own requests */
 	lk_sha256(browser, strlen(browser), r.browser_hash);
 	r.created_at = now;
 	r.expires_at = now + LK_PENDING_LIFETIME;
@@ -285,17 +285,59 @@ static void go_to(struct lk_ctx *c, struct lk_request *req, struct lk_response *
 		lk_ep_error_page(res, 500, "Something went wrong", "Please try again later.");
 }
 
+/*
+ * latchkey's own request (the console signing in): to the login page
+ * without a session, else back to the page that asked. Whether the user may
+ * use that page is the page's own check.
+ */
+static void continue_internal(struct lk_ctx *c, struct lk_store *s, struct lk_request *req,
+			      struct lk_response *res, const struct lk_authz *a,
+			      struct lk_pending *pending, const struct lk_session *sess,
+			      int64_t now)
+{
+	const char *url;
+	char id[32];
+	enum lk_err err;
+
+	if (!sess) {
+		if (!pending) {
+			err = park(c, s, req, res, a, now, id);
+			if (err) {
+				lk_error("cannot start a sign-in: %s", lk_err_str(err));
+				lk_ep_error_page(res, 500, "Something went wrong",
+						 "Please try again later.");
+				return;
+			}
+		}
+		go_to(c, req, res, LK_PATH_LOGIN, pending ? pending->rec.id : id);
+		return;
+	}
+	if (pending)
+		(void)lk_store_auth_request_delete(s, pending->rec.id);
+	url = lk_arena_printf(req->arena, "%s%s", c->cfg->issuer, a->internal);
+	if (url)
+		lk_res_redirect(res, lk_ep_redirect_status(req), url);
+	else
+		lk_ep_error_page(res, 500, "Something went wrong", "Please try again later.");
+}
+
 void lk_ep_continue(struct lk_ctx *c, struct lk_store *s, struct lk_request *req,
 		    struct lk_response *res, const struct lk_authz *a, struct lk_pending *pending,
 		    const struct lk_session *sess, bool consented, int64_t now)
 {
-	struct lk_clients *clients = lk_ctx_clients(c);
-	const struct lk_client *client = lk_clients_find(clients, a->client_id);
+	struct lk_clients *clients;
+	const struct lk_client *client;
 	struct lk_oauth_error oerr = {0};
 	enum lk_authz_step step;
 	char id[32], code[LK_TOKEN_MAX] = "";
 	enum lk_err err;
 
+	if (a->internal && a->internal[0]) {
+		continue_internal(c, s, req, res, a, pending, sess, now);
+		return;
+	}
+	clients = lk_ctx_clients(c);
+	client = lk_clients_find(clients, a->client_id);
 	if (!client || !client->app.enabled) {
 		lk_ep_error_page(res, 400, "Application unavailable",
 				 "The application is unknown or has been disabled.");

@@ -4,6 +4,7 @@
  * snapshots under their own references and asks for the database only when
  * the grant needs it (an opaque token, an assertion's jti).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/clock.h"
@@ -32,6 +33,54 @@ static void method_not_allowed(struct lk_response *res)
 	lk_res_no_store(res);
 }
 
+/*
+ * The application a refused request claimed to be, for the audit log: the
+ * form's client_id, else the user of a Basic header; unauthenticated, so
+ * it is cut and cleaned by the queue like any other text.
+ */
+static const char *claimed_client(const struct lk_request *req)
+{
+	const char *id = lk_ep_form_get(req, LK_CM_CLIENT_ID), *user = NULL, *password = NULL;
+
+	if (id)
+		return id;
+	if (lk_basic_auth_parse(req->arena, lk_req_header(req, "Authorization"), &user,
+				&password) == LK_OK)
+		return user;
+	return "";
+}
+
+/*
+ * Queues the outcome for the audit log ([audit] token_events): every token
+ * issued with its grant, scope and subject when "all", every refusal with
+ * its reason unless "none". Memory only; the refresher thread writes them.
+ */
+static void audit(struct lk_ctx *c, const struct lk_request *req, const struct lk_grant_result *r,
+		  const struct lk_oauth_error *e, bool issued, int64_t now)
+{
+	const char *grant = lk_ep_form_get(req, LK_P_GRANT_TYPE);
+	struct lk_audit ev = {.at = now, .object_type = (char *)"app"};
+	/* Both are cut by the queue; the precisions keep the important part. */
+	char actor[LK_AUDIT_FIELD_MAX], detail[2 * LK_AUDIT_FIELD_MAX];
+	const char *client;
+
+	if (!c->audit || (issued && strcmp(c->cfg->audit_token_events, "all") != 0))
+		return;
+	client = issued && r->client_id ? r->client_id : claimed_client(req);
+	snprintf(actor, sizeof(actor), "client:%.200s", client);
+	if (issued)
+		snprintf(detail, sizeof(detail), "grant=%.64s scope=%.300s sub=%s",
+			 grant ? grant : "", r->access.scope ? r->access.scope : "", r->subject);
+	else
+		snprintf(detail, sizeof(detail), "grant=%.64s error=%s: %.300s", grant ? grant : "",
+			 lk_oauth_code_name(e->code), e->description);
+	ev.actor = actor;
+	ev.action = (char *)(issued ? "token.issue" : "token.refuse");
+	ev.object_id = (char *)client;
+	ev.detail = detail;
+	lk_audit_queue_push(c->audit, &ev);
+}
+
 /* Runs the grant with fresh snapshots and renders its outcome. */
 static void run_grant(struct lk_ctx *c, struct lk_request *req, struct lk_response *res)
 {
@@ -52,10 +101,13 @@ static void run_grant(struct lk_ctx *c, struct lk_request *req, struct lk_respon
 	env.endpoint_url = lk_arena_printf(req->arena, "%s%s", c->cfg->issuer, LK_PATH_TOKEN);
 	if (!env.endpoint_url)
 		lk_oauth_fail(&e, LK_OAUTH_SERVER_ERROR, "the request could not be completed");
-	if (env.endpoint_url && lk_token_grant(&env, req, &r, &e))
+	if (env.endpoint_url && lk_token_grant(&env, req, &r, &e)) {
 		lk_token_response(res, &r.access, r.refresh[0] ? r.refresh : NULL, r.id_token);
-	else
+		audit(c, req, &r, &e, true, env.now);
+	} else {
 		lk_oauth_render_json(res, &e);
+		audit(c, req, &r, &e, false, env.now);
+	}
 	lk_grant_result_release(&r);
 	lk_keyring_unref(kr);
 	lk_clients_unref(clients);

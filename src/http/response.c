@@ -24,6 +24,7 @@
  */
 #define HTML_CSP                                                                                   \
 	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "          \
+	"connect-src 'self'; "                                                                     \
 	"frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 /* The longest origin lk_res_html_to adds to the policy. */

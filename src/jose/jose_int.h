@@ -110,6 +110,8 @@ struct lk_signer {
 };
 
 /* Immutable after lk_keyring_build, apart from the reference count. */
+struct lk_verified;
+
 struct lk_keyring {
 	atomic_uint refs;
 	int64_t next_change;
@@ -118,6 +120,7 @@ struct lk_keyring {
 	struct lk_signer signers[LK_ALG__COUNT];
 	struct lk_verifier *verifiers; /* sorted by kid, then alg */
 	size_t n_verifiers;
+	struct lk_verified *verified; /* tokens already verified here; may be NULL */
 };
 
 #endif

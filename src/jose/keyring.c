@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/secure.h"
 #include "jose/jose_int.h"
+#include "jose/verified.h"
 
 /* Far more rows than rotation ever leaves behind; more means a runaway loop. */
 #define KEYRING_MAX_ROWS 1024
@@ -395,6 +396,7 @@ static void keyring_free(struct lk_keyring *kr)
 		cjose_jwk_release(kr->verifiers[j].jwk);
 	free(kr->verifiers);
 	free(kr->jwks);
+	lk_verified_free(kr->verified);
 	lk_wipe(kr, sizeof(*kr));
 	free(kr);
 }
@@ -431,6 +433,8 @@ enum lk_err lk_keyring_build(const struct lk_key_record *rows, size_t n,
 	if (err)
 		goto out;
 	kr->next_change = next_change(rows, n, now);
+	/* Without memory for it the keyring still verifies, only every time. */
+	kr->verified = lk_verified_new();
 	*out = kr;
 	kr = NULL;
 out:

@@ -32,6 +32,7 @@ void lk_authz_release(struct lk_authz *a)
 	free(a->code_challenge);
 	free(a->login_hint);
 	free(a->claims);
+	free(a->internal);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -298,6 +299,7 @@ bool lk_authz_parse(const struct lk_config *cfg, const struct lk_clients *client
 	a.code_challenge = dup_or_die(get(params, LK_P_CODE_CHALLENGE), &oom);
 	a.login_hint = dup_or_die(get(params, LK_P_LOGIN_HINT), &oom);
 	a.claims = dup_or_die("", &oom);
+	a.internal = dup_or_die("", &oom);
 	if (oom) {
 		lk_authz_release(&a);
 		return fail(err, false, LK_OAUTH_SERVER_ERROR,
@@ -316,18 +318,45 @@ bool lk_authz_parse(const struct lk_config *cfg, const struct lk_clients *client
 	return true;
 }
 
+enum lk_err lk_authz_internal(const char *path, struct lk_authz *out)
+{
+	struct lk_authz a = {.max_age = -1, .strategy = LK_STRATEGY_WEB};
+	bool oom = false;
+
+	/* "//host" would be another site to a browser. */
+	if (!path || path[0] != '/' || path[1] == '/' || strlen(path) > LK_AUTHZ_URI_MAX ||
+	    strpbrk(path, "\\\r\n"))
+		return LK_EINVAL;
+	a.client_id = dup_or_die("", &oom);
+	a.redirect_uri = dup_or_die("", &oom);
+	a.deliver_to = dup_or_die("", &oom);
+	a.scope = dup_or_die("", &oom);
+	a.state = dup_or_die("", &oom);
+	a.nonce = dup_or_die("", &oom);
+	a.code_challenge = dup_or_die("", &oom);
+	a.login_hint = dup_or_die("", &oom);
+	a.claims = dup_or_die("", &oom);
+	a.internal = dup_or_die(path, &oom);
+	if (oom) {
+		lk_authz_release(&a);
+		return LK_ENOMEM;
+	}
+	*out = a;
+	return LK_OK;
+}
+
 /* ---- The pending request as JSON ---- */
 
 char *lk_authz_to_json(const struct lk_authz *a)
 {
-	json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:I,s:s,s:s}",
-			      "client_id", a->client_id, "redirect_uri", a->redirect_uri,
-			      "deliver_to", a->deliver_to, "strategy", (int)a->strategy, "mode",
-			      (int)a->mode, "scope", a->scope, "state", a->state, "nonce", a->nonce,
-			      "code_challenge", a->code_challenge, "prompt_none", a->prompt_none,
-			      "prompt_login", a->prompt_login, "prompt_consent", a->prompt_consent,
-			      "max_age", (json_int_t)a->max_age, "login_hint", a->login_hint,
-			      "claims", a->claims ? a->claims : "");
+	json_t *o = json_pack(
+		"{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:I,s:s,s:s,s:s}", "client_id",
+		a->client_id, "redirect_uri", a->redirect_uri, "deliver_to", a->deliver_to,
+		"strategy", (int)a->strategy, "mode", (int)a->mode, "scope", a->scope, "state",
+		a->state, "nonce", a->nonce, "code_challenge", a->code_challenge, "prompt_none",
+		a->prompt_none, "prompt_login", a->prompt_login, "prompt_consent",
+		a->prompt_consent, "max_age", (json_int_t)a->max_age, "login_hint", a->login_hint,
+		"claims", a->claims ? a->claims : "", "internal", a->internal ? a->internal : "");
 	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	json_decref(o);
@@ -337,7 +366,7 @@ char *lk_authz_to_json(const struct lk_authz *a)
 enum lk_err lk_authz_from_json(const char *json, struct lk_authz *out)
 {
 	const char *client_id, *redirect_uri, *deliver_to, *scope, *state, *nonce, *challenge,
-		*hint, *claims = "";
+		*hint, *claims = "", *internal = "";
 	int strategy, mode, pn, pl, pc;
 	json_int_t max_age;
 	struct lk_authz a = {0};
@@ -345,13 +374,17 @@ enum lk_err lk_authz_from_json(const char *json, struct lk_authz *out)
 	json_t *o = json_loads(json, 0, NULL);
 	enum lk_err err = LK_EPARSE;
 
-	/* claims may be absent: a request pending since before it existed has none. */
-	if (!o || json_unpack(o, "{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:I,s:s,s?s}",
-			      "client_id", &client_id, "redirect_uri", &redirect_uri, "deliver_to",
-			      &deliver_to, "strategy", &strategy, "mode", &mode, "scope", &scope,
-			      "state", &state, "nonce", &nonce, "code_challenge", &challenge,
-			      "prompt_none", &pn, "prompt_login", &pl, "prompt_consent", &pc,
-			      "max_age", &max_age, "login_hint", &hint, "claims", &claims) != 0)
+	/*
+	 * claims and internal may be absent: a request pending since before they
+	 * existed has neither.
+	 */
+	if (!o ||
+	    json_unpack(o, "{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:I,s:s,s?s,s?s}",
+			"client_id", &client_id, "redirect_uri", &redirect_uri, "deliver_to",
+			&deliver_to, "strategy", &strategy, "mode", &mode, "scope", &scope, "state",
+			&state, "nonce", &nonce, "code_challenge", &challenge, "prompt_none", &pn,
+			"prompt_login", &pl, "prompt_consent", &pc, "max_age", &max_age,
+			"login_hint", &hint, "claims", &claims, "internal", &internal) != 0)
 		goto out;
 	if (strategy < 0 || strategy >= LK_STRATEGY__COUNT || mode < LK_RESPONSE_QUERY ||
 	    mode > LK_RESPONSE_FORM_POST)
@@ -365,6 +398,7 @@ enum lk_err lk_authz_from_json(const char *json, struct lk_authz *out)
 	a.code_challenge = dup_or_die(challenge, &oom);
 	a.login_hint = dup_or_die(hint, &oom);
 	a.claims = dup_or_die(claims, &oom);
+	a.internal = dup_or_die(internal, &oom);
 	a.strategy = (enum lk_strategy)strategy;
 	a.mode = (enum lk_response_mode)mode;
 	a.prompt_none = pn;

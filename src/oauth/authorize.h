@@ -49,9 +49,23 @@ struct lk_authz {
 	 * none.
 	 */
 	char *claims;
+	/*
+	 * A path on this server the sign-in returns to ("/admin") when the
+	 * request is latchkey's own (the admin console signing in), not an
+	 * application's: no client, no consent, no code. "" for an application's
+	 * request. Never taken from request parameters.
+	 */
+	char *internal;
 };
 
 void lk_authz_release(struct lk_authz *a);
+
+/*
+ * A request of latchkey's own pages: sign in (or use the live session), then
+ * return to path, a path on this server starting with '/'. LK_EINVAL for
+ * another path, LK_ENOMEM.
+ */
+enum lk_err lk_authz_internal(const char *path, struct lk_authz *out);
 
 /*
  * Why a request failed. When trusted is false, the client or the redirect

@@ -202,6 +202,10 @@
 #define LK_PATH_LOGIN "/login"
 #define LK_PATH_CONSENT "/consent"
 #define LK_PATH_STATIC "/static/"
+#define LK_PATH_SIGNUP "/signup"
+#define LK_PATH_UPSTREAM "/login/upstream/" /* NAME, then NAME/callback */
+#define LK_PATH_ADMIN "/admin"
+#define LK_PATH_ADMIN_API "/admin/api/"
 #define LK_F_REQUEST "request"
 #define LK_F_CSRF "csrf"
 #define LK_F_DECISION "decision"

@@ -24,14 +24,14 @@
 #include "store/records.h"
 #include "store/store.h"
 
-#define LK_REGISTRY_MAX_LIST 32   /* repeated options (scopes, URIs) */
+#define LK_REGISTRY_MAX_LIST 32 /* repeated options (scopes, URIs) */
 #define LK_REGISTRY_MSG 512
 
 struct lk_registry {
 	struct lk_store *store;
 	const struct lk_config *cfg;
 	const char *actor; /* for the audit log: "cli:USER", "admin:..." */
-	int64_t now;       /* the time of the operation */
+	int64_t now;	   /* the time of the operation */
 	char err[LK_REGISTRY_MSG];
 	char warn[LK_REGISTRY_MSG];
 	/*
@@ -67,7 +67,7 @@ struct lk_app_input {
 	const char *audience;
 	const char *id_token_alg;
 	const char *userinfo_alg; /* "" = plain JSON */
-	int first_party; /* -1 not given, 0, 1 */
+	int first_party;	  /* -1 not given, 0, 1 */
 };
 
 /* An empty input: nothing given. */
@@ -103,8 +103,8 @@ enum lk_err lk_registry_app_remove(struct lk_registry *r, const char *app);
  * for grace_minutes (0 = they stop now). LK_ESTATE for applications without
  * secrets (public, client certificate).
  */
-enum lk_err lk_registry_app_rotate_secret(struct lk_registry *r, const char *app,
-					  int grace_minutes, char secret[LK_TOKEN_MAX]);
+enum lk_err lk_registry_app_rotate_secret(struct lk_registry *r, const char *app, int grace_minutes,
+					  char secret[LK_TOKEN_MAX]);
 
 /* Options of `user add`; NULL / -1 = not given. */
 struct lk_user_input {
@@ -117,7 +117,7 @@ struct lk_user_input {
 	const char *phone;
 	const char *role;
 	const char *external_id; /* SCIM externalId */
-	int enabled;             /* -1 not given (update only) */
+	int enabled;		 /* -1 not given (update only) */
 };
 
 void lk_user_input_init(struct lk_user_input *in);
@@ -150,8 +150,48 @@ enum lk_err lk_registry_user_update(struct lk_registry *r, const char *user,
 enum lk_err lk_registry_user_remove(struct lk_registry *r, const char *user);
 
 /* Sets a new password (NULL generates one into generated, as for add). */
-enum lk_err lk_registry_user_passwd(struct lk_registry *r, const char *user,
-				    const char *password, char *generated);
+enum lk_err lk_registry_user_passwd(struct lk_registry *r, const char *user, const char *password,
+				    char *generated);
+
+/*
+ * An identity an upstream provider vouched for ([upstream.NAME], DESIGN
+ * §3): its issuer and sub, and the claims a new user is made from. Claims
+ * may be NULL or "".
+ */
+struct lk_external_user {
+	const char *upstream; /* NAME */
+	const char *issuer;
+	const char *subject;
+	const char *username_hint; /* preferred_username */
+	const char *email;
+	bool email_verified;
+	const char *display_name;
+	const char *given_name;
+	const char *family_name;
+};
+
+/*
+ * Creates a user for an upstream identity and links the identity to it, in
+ * one transaction with the audit entries user.add and upstream.link. The
+ * user has no password (it signs in only through the upstream); its domain
+ * is the upstream's NAME, its username the first usable of username_hint,
+ * the email's local part and the subject, reduced to the allowed characters
+ * and made unique with a numeric suffix ("alice-2"). An email that is not
+ * an address, or a name that is too long, is left out rather than refused.
+ * LK_ESTATE when the email belongs to another user (nothing is created:
+ * linking to that user is the caller's decision, lk_registry_link_external);
+ * LK_EEXIST when the identity is linked already.
+ */
+enum lk_err lk_registry_user_add_external(struct lk_registry *r, const struct lk_external_user *in,
+					  struct lk_user *out);
+
+/*
+ * Links an upstream identity to the existing user user_id (audit entry
+ * upstream.link). LK_EEXIST when the identity is linked already,
+ * LK_ENOTFOUND for an unknown user.
+ */
+enum lk_err lk_registry_link_external(struct lk_registry *r, const struct lk_external_user *in,
+				      int64_t user_id);
 
 /*
  * Creates the user `admin` (role admin) with a generated password when no
@@ -170,14 +210,14 @@ enum lk_err lk_registry_group_add(struct lk_registry *r, const char *display_nam
 
 /* Replaces a group's name, external id and members (any NULL pointer: kept). */
 enum lk_err lk_registry_group_update(struct lk_registry *r, int64_t id, const char *display_name,
-				     const char *external_id, const int64_t *members,
-				     size_t n, bool set_members, struct lk_group *out);
+				     const char *external_id, const int64_t *members, size_t n,
+				     bool set_members, struct lk_group *out);
 
 enum lk_err lk_registry_group_remove(struct lk_registry *r, int64_t id);
 
 /* Adds a scope to the catalog. Names: 1-64 of [A-Za-z0-9_.:/-]. */
-enum lk_err lk_registry_scope_add(struct lk_registry *r, const char *name,
-				  const char *description, bool certificate);
+enum lk_err lk_registry_scope_add(struct lk_registry *r, const char *name, const char *description,
+				  bool certificate);
 
 /* Removes a scope; LK_ESTATE naming the applications that still use it. */
 enum lk_err lk_registry_scope_remove(struct lk_registry *r, const char *name);
@@ -201,7 +241,68 @@ void *lk_audit_to_json(const struct lk_audit *e);
  * Splits "domain\user" or "user" (the default domain) into its parts; the
  * domain is lower-cased. LK_EINVAL for an empty part or bad characters.
  */
-enum lk_err lk_user_name_parse(const char *s, const char *default_domain, char *domain,
-			       size_t dlen, char *username, size_t ulen);
+enum lk_err lk_user_name_parse(const char *s, const char *default_domain, char *domain, size_t dlen,
+			       char *username, size_t ulen);
+
+/* ---- Signing keys (registry_keys.c) and minted tokens (registry_token.c) ---- */
+
+struct lk_master_key;
+struct lk_keyring;
+struct lk_key_record;
+struct lk_access_token;
+
+/*
+ * Makes sure the signing keys exist (DESIGN §6: the first command that needs
+ * them creates them) and that the master key mk opens them, before anything
+ * is changed. On success *kr (may be NULL) receives a keyring snapshot at
+ * r->now with one reference. LK_EKEY when mk is not this database's key.
+ */
+enum lk_err lk_registry_keys_prepare(struct lk_registry *r, const struct lk_master_key *mk,
+				     struct lk_keyring **kr);
+
+/* Every signing key row; free with lk_key_records_free. */
+enum lk_err lk_registry_key_list(struct lk_registry *r, struct lk_key_record **out, size_t *n);
+
+/*
+ * JSON view of a key (json_t *, type-erased): kid, alg, its state at now
+ * (next, active, retired, expired), created_at, activate_at, retire_at and
+ * expire_at (null while unset). Never the private key.
+ */
+void *lk_key_to_json(const struct lk_key_record *k, int64_t now);
+
+/* LK_EINVAL unless alg is one of ES256, RS256, PS256. */
+enum lk_err lk_registry_key_alg_check(struct lk_registry *r, const char *alg);
+
+/*
+ * Rotates the signing key of alg, or of every algorithm of [keys]
+ * signing_algs when alg is NULL: each new key is published at once and signs
+ * after [keys] publish_delay (immediate: at once). Each rotation writes an
+ * audit entry. *out receives a JSON array (json_t *) of {kid, alg,
+ * activate_at}, one per new key. LK_EINVAL for an alg that is not supported
+ * or not configured; on a later failure the rotations already made stay.
+ */
+enum lk_err lk_registry_key_rotate(struct lk_registry *r, const struct lk_master_key *mk,
+				   const char *alg, bool immediate, void **out);
+
+/*
+ * Issues an access token for application app (client_id or name) exactly as
+ * the token endpoint's client credentials grant would (scopes, lifetime,
+ * format, audience), signed with keyring kr, and writes the audit entry
+ * "app.token" (naming the jti, never the token) in the same transaction.
+ * The application is read afresh from r->store. LK_ENOTFOUND for an unknown
+ * application; LK_ESTATE when the token endpoint would refuse it (disabled,
+ * its user disabled, a grant without client credentials, no scope) or the
+ * server has no key for [tokens] access_alg. *out is released with
+ * lk_access_token_release, which zeroes the token.
+ */
+enum lk_err lk_registry_app_token(struct lk_registry *r, const struct lk_keyring *kr,
+				  const char *app, struct lk_access_token *out);
+
+/*
+ * A token response (json_t *) as RFC 6749 §5.1 shapes it: access_token,
+ * token_type, scope, and expires_in unless the token never expires. The
+ * caller wipes the access_token string before releasing it.
+ */
+void *lk_access_token_to_json(const struct lk_access_token *t);
 
 #endif

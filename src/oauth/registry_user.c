@@ -32,8 +32,8 @@ static bool username_char(char c)
 	       c == '+';
 }
 
-enum lk_err lk_user_name_parse(const char *s, const char *default_domain, char *domain,
-			       size_t dlen, char *username, size_t ulen)
+enum lk_err lk_user_name_parse(const char *s, const char *default_domain, char *domain, size_t dlen,
+			       char *username, size_t ulen)
 {
 	const char *bs = strchr(s, '\\');
 	const char *d = bs ? s : default_domain;
@@ -41,8 +41,7 @@ enum lk_err lk_user_name_parse(const char *s, const char *default_domain, char *
 	const char *u = bs ? bs + 1 : s;
 	size_t un = strlen(u);
 
-	if (dn == 0 || dn > DOMAIN_MAX || dn >= dlen || un == 0 || un > USERNAME_MAX ||
-	    un >= ulen)
+	if (dn == 0 || dn > DOMAIN_MAX || dn >= dlen || un == 0 || un > USERNAME_MAX || un >= ulen)
 		return LK_EINVAL;
 	for (size_t i = 0; i < dn; i++) {
 		char c = (char)tolower((unsigned char)d[i]);
@@ -126,7 +125,8 @@ static enum lk_err apply_profile(struct lk_registry *r, const struct lk_user_inp
 	if (in->phone) {
 		if (!valid_phone(in->phone))
 			return lk_reg_invalid(r, "%s: '%s' is not a phone number",
-					      lk_reg_field(r, "--phone", "phone_number"), in->phone);
+					      lk_reg_field(r, "--phone", "phone_number"),
+					      in->phone);
 		if ((err = lk_reg_set_str(&u->phone, in->phone)))
 			return err;
 	}
@@ -200,15 +200,16 @@ static enum lk_err add_user(struct lk_registry *r, const struct lk_user_input *i
 	memset(u, 0, sizeof(*u));
 	if (!in->user || lk_user_name_parse(in->user, r->cfg->default_domain, domain,
 					    sizeof(domain), name, sizeof(name)))
-		return lk_reg_invalid(r, "USER: '%s' is not a user name (domain\\user or user: "
-					 "letters, digits and . _ - @ +)",
+		return lk_reg_invalid(r,
+				      "USER: '%s' is not a user name (domain\\user or user: "
+				      "letters, digits and . _ - @ +)",
 				      in->user ? in->user : "");
 	if ((err = lk_reg_set_str(&u->domain, domain)) ||
 	    (err = lk_reg_set_str(&u->username, name)))
 		return err;
 	const char **fields[] = {(const char **)&u->display_name, (const char **)&u->given_name,
-				 (const char **)&u->family_name, (const char **)&u->email,
-				 (const char **)&u->phone, (const char **)&u->external_id};
+				 (const char **)&u->family_name,  (const char **)&u->email,
+				 (const char **)&u->phone,	  (const char **)&u->external_id};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		if ((err = lk_reg_set_str((char **)fields[i], "")))
 			return err;
@@ -384,8 +385,8 @@ static enum lk_err bound_apps(struct lk_registry *r, const struct lk_user *u)
 	lk_apps_free(apps, n);
 	if (!count)
 		return LK_OK;
-	return lk_reg_fail(r, LK_ESTATE, "user '%s\\%s' is bound to application(s) %s",
-			   u->domain, u->username, names);
+	return lk_reg_fail(r, LK_ESTATE, "user '%s\\%s' is bound to application(s) %s", u->domain,
+			   u->username, names);
 }
 
 enum lk_err lk_registry_user_remove(struct lk_registry *r, const char *user)
@@ -409,8 +410,8 @@ enum lk_err lk_registry_user_remove(struct lk_registry *r, const char *user)
 	return err;
 }
 
-enum lk_err lk_registry_user_passwd(struct lk_registry *r, const char *user,
-				    const char *password, char *generated)
+enum lk_err lk_registry_user_passwd(struct lk_registry *r, const char *user, const char *password,
+				    char *generated)
 {
 	struct lk_user u = {0};
 	char *hash = NULL;
@@ -467,4 +468,209 @@ enum lk_err lk_registry_admin_bootstrap(struct lk_registry *r, char *generated, 
 	lk_user_release(&u);
 	*created = true;
 	return LK_OK;
+}
+
+/* ---- Users from upstream providers ---- */
+
+/* Room for a numeric suffix ("-99") inside USERNAME_MAX. */
+#define EXTERNAL_BASE_MAX (USERNAME_MAX - 3)
+/* How many suffixes are tried before giving up on a name. */
+#define EXTERNAL_SUFFIXES 99
+
+/*
+ * Reduces s (up to its first '@' when at_stop) to the characters a
+ * username may hold, at most EXTERNAL_BASE_MAX of them.
+ */
+static void external_base(const char *s, bool at_stop, char *out)
+{
+	size_t n = 0;
+
+	for (; s && *s && n < EXTERNAL_BASE_MAX; s++) {
+		if (at_stop && *s == '@')
+			break;
+		if (username_char(*s))
+			out[n++] = *s;
+	}
+	out[n] = '\0';
+}
+
+/* The first usable base name of DESIGN §3's order, else "user". */
+static void external_name(const struct lk_external_user *in, char *out)
+{
+	external_base(in->username_hint, false, out);
+	if (!out[0])
+		external_base(in->email, true, out);
+	if (!out[0])
+		external_base(in->subject, false, out);
+	if (!out[0])
+		snprintf(out, EXTERNAL_BASE_MAX + 1, "user");
+}
+
+/* A claim kept when it fits NAME_TEXT_MAX without control characters, else NULL. */
+static const char *external_text(const char *v)
+{
+	return v && *v && strlen(v) <= NAME_TEXT_MAX && !lk_reg_has_control(v, false) ? v : NULL;
+}
+
+/* Picks a free domain\username for the new user into u. */
+static enum lk_err external_pick_name(struct lk_registry *r, const struct lk_external_user *in,
+				      struct lk_user *u)
+{
+	char domain[DOMAIN_MAX + 1], name[USERNAME_MAX + 1], base[EXTERNAL_BASE_MAX + 1];
+	char full[DOMAIN_MAX + USERNAME_MAX + 2];
+	struct lk_user other = {0};
+	enum lk_err err;
+
+	external_name(in, base);
+	for (int i = 1; i <= EXTERNAL_SUFFIXES; i++) {
+		if (i == 1)
+			snprintf(full, sizeof(full), "%s\\%s", in->upstream, base);
+		else
+			snprintf(full, sizeof(full), "%s\\%s-%d", in->upstream, base, i);
+		if (lk_user_name_parse(full, r->cfg->default_domain, domain, sizeof(domain), name,
+				       sizeof(name)))
+			return lk_reg_invalid(r, "upstream %s: no user name can be made",
+					      in->upstream);
+		err = lk_store_user_find(r->store, domain, name, &other);
+		lk_user_release(&other);
+		if (err == LK_ENOTFOUND)
+			return (err = lk_reg_set_str(&u->domain, domain))
+				       ? err
+				       : lk_reg_set_str(&u->username, name);
+		if (err)
+			return lk_reg_store_error(r, err, "read the users");
+	}
+	return lk_reg_fail(r, LK_EEXIST, "upstream %s: every user name like '%s' is taken",
+			   in->upstream, base);
+}
+
+/* The new user's record: the profile from the claims, no password. */
+static enum lk_err external_user(struct lk_registry *r, const struct lk_external_user *in,
+				 struct lk_user *u)
+{
+	bool email_ok = in->email && *in->email && valid_email(in->email);
+	const struct {
+		char **dst;
+		const char *v;
+	} fields[] = {
+		{&u->display_name, external_text(in->display_name)},
+		{&u->given_name, external_text(in->given_name)},
+		{&u->family_name, external_text(in->family_name)},
+		{&u->email, email_ok ? in->email : ""},
+		{&u->phone, ""},
+		{&u->external_id, ""},
+		{&u->password_hash, ""},
+	};
+	enum lk_err err;
+
+	memset(u, 0, sizeof(*u));
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if ((err = lk_reg_set_str(fields[i].dst, fields[i].v ? fields[i].v : "")))
+			return err;
+	u->email_verified = email_ok && in->email_verified;
+	u->role = LK_ROLE_USER;
+	u->enabled = true;
+	u->created_at = u->updated_at = r->now;
+	return external_pick_name(r, in, u);
+}
+
+/*
+ * The link row of an identity to user_id and, with audit, the audit entry
+ * upstream.link (without it, the caller's lk_reg_end writes that entry).
+ */
+static enum lk_err external_link(struct lk_registry *r, const struct lk_external_user *in,
+				 int64_t user_id, const char *user_text, bool audit)
+{
+	struct lk_upstream_link_record l = {
+		.issuer = (char *)in->issuer,
+		.subject = (char *)in->subject,
+		.user_id = user_id,
+		.upstream = (char *)in->upstream,
+		.created_at = r->now,
+	};
+	struct lk_audit e = {
+		.at = r->now,
+		.actor = (char *)(r->actor ? r->actor : "unknown"),
+		.action = (char *)"upstream.link",
+		.object_type = (char *)"user",
+		.object_id = (char *)user_text,
+		.detail = (char *)in->upstream,
+	};
+	enum lk_err err = lk_store_upstream_link_insert(r->store, &l);
+
+	if (err == LK_EEXIST)
+		return lk_reg_fail(r, err, "upstream %s: the identity is linked already",
+				   in->upstream);
+	if (err == LK_ENOTFOUND)
+		return lk_reg_fail(r, err, "no user with id %lld", (long long)user_id);
+	if (!err && audit)
+		err = lk_store_audit_add(r->store, &e);
+	return err ? lk_reg_store_error(r, err, "link the identity") : LK_OK;
+}
+
+static bool external_ok(const struct lk_external_user *in)
+{
+	return in && in->upstream && *in->upstream && in->issuer && *in->issuer && in->subject &&
+	       *in->subject;
+}
+
+enum lk_err lk_registry_user_add_external(struct lk_registry *r, const struct lk_external_user *in,
+					  struct lk_user *out)
+{
+	struct lk_user u = {0}, other = {0};
+	char id[260] = "";
+	enum lk_err err;
+
+	if (!external_ok(in) || !out)
+		return lk_reg_invalid(r, "upstream: an identity needs an upstream, issuer and sub");
+	err = lk_reg_begin(r);
+	if (err)
+		return err;
+	err = external_user(r, in, &u);
+	if (!err && u.email[0] && lk_store_user_find_email(r->store, u.email, &other) == LK_OK)
+		err = lk_reg_fail(r, LK_ESTATE, "upstream %s: the email belongs to another user",
+				  in->upstream);
+	lk_user_release(&other);
+	if (!err) {
+		err = lk_store_user_insert(r->store, &u, &u.id);
+		if (err == LK_EEXIST)
+			err = user_taken(r, &u);
+		else if (err)
+			err = lk_reg_store_error(r, err, "add the user");
+	}
+	user_id_text(&u, id, sizeof(id));
+	if (!err)
+		err = external_link(r, in, u.id, id, true);
+	err = lk_reg_end(r, err, "user.add", "user", id, in->upstream);
+	if (err) {
+		lk_user_release(&u);
+		return err;
+	}
+	*out = u;
+	return LK_OK;
+}
+
+enum lk_err lk_registry_link_external(struct lk_registry *r, const struct lk_external_user *in,
+				      int64_t user_id)
+{
+	struct lk_user u = {0};
+	char id[260] = "";
+	enum lk_err err;
+
+	if (!external_ok(in) || user_id <= 0)
+		return lk_reg_invalid(r, "upstream: an identity needs an upstream, issuer and sub");
+	err = lk_reg_begin(r);
+	if (err)
+		return err;
+	err = lk_store_user_get(r->store, user_id, &u);
+	if (err == LK_ENOTFOUND)
+		err = lk_reg_fail(r, err, "no user with id %lld", (long long)user_id);
+	else if (err)
+		err = lk_reg_store_error(r, err, "read the user");
+	user_id_text(&u, id, sizeof(id));
+	if (!err)
+		err = external_link(r, in, user_id, id, false);
+	err = lk_reg_end(r, err, "upstream.link", "user", id, in->upstream);
+	lk_user_release(&u);
+	return err;
 }

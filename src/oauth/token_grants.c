@@ -9,6 +9,7 @@
  */
 #include "oauth/token_grants.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,6 +122,8 @@ static bool issue(const struct lk_grant_env *env, const struct lk_request *req,
 		server_error(err, "issue an access token", e);
 		goto out;
 	}
+	res->client_id = c->app.client_id;
+	snprintf(res->subject, sizeof(res->subject), "%s", c->subject);
 	ok = true;
 out:
 	free(scope);

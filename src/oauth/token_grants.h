@@ -41,6 +41,9 @@ struct lk_grant_result {
 	struct lk_access_token access;
 	char refresh[LK_TOKEN_MAX]; /* "" when none */
 	char *id_token;		    /* NULL when none (scope without openid) */
+	/* For the audit log: the application served (borrowed from env->clients). */
+	const char *client_id;
+	char subject[32]; /* the token's sub */
 };
 
 /*

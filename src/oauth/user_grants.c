@@ -136,6 +136,10 @@ static enum lk_err issue_tokens(const struct lk_grant_env *env, struct lk_store 
 		err = LK_ESTORE;
 	if (!err)
 		err = lk_access_token_issue(&te, g->client, subject, g->scope, &out->access);
+	if (!err) {
+		out->client_id = g->client->app.client_id;
+		snprintf(out->subject, sizeof(out->subject), "%s", subject);
+	}
 	/* Core §5.5: what the request asks of userinfo goes with the access token. */
 	if (!err && oidc && asked.userinfo)
 		err = lk_store_token_claims_set(s, out->access.jti, claims,

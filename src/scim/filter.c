@@ -302,6 +302,14 @@ static enum lk_err split_attr(const char *s, size_t len, size_t base, struct lk_
 			return say(err, errlen, LK_EPARSE,
 				   "schema URI at offset %zu is empty or longer than %d bytes",
 				   base, LK_SCIM_URI_MAX - 1);
+		/*
+		 * RFC 7644 §3.10: the prefix is a schema URN. Anything else before
+		 * a ':' would name an ordinary attribute ("meta:x", "id:x") as if
+		 * it were an extension and reach past its mutability.
+		 */
+		if (colon < 4 || strncasecmp(s, "urn:", 4) != 0)
+			return say(err, errlen, LK_EPARSE,
+				   "schema URI at offset %zu must be a URN (urn:...)", base);
 		memcpy(out->uri, s, colon);
 		name = s + colon + 1;
 		nlen = len - colon - 1;

@@ -298,6 +298,29 @@ static const char v6_sql[] =
 	"CREATE INDEX token_claims_expiry ON token_claims (expires_at);\n";
 
 /* The descriptions are those of the SQLite steps: schema_migrations reads alike. */
+/* Pending requests of latchkey's own pages (the admin console) have no client. */
+static const char v7_sql[] = "ALTER TABLE auth_requests ALTER COLUMN client_id DROP NOT NULL;\n";
+
+/* Version 8: upstream sign-ins in flight and linked identities, as in SQLite. */
+static const char v8_sql[] = "CREATE TABLE upstream_flows (\n"
+			     "	state_hash BYTEA NOT NULL PRIMARY KEY,\n"
+			     "	upstream TEXT NOT NULL,\n"
+			     "	request_id TEXT NOT NULL,\n"
+			     "	browser_hash BYTEA NOT NULL,\n"
+			     "	created_at BIGINT NOT NULL,\n"
+			     "	expires_at BIGINT NOT NULL\n"
+			     ");\n"
+			     "CREATE INDEX upstream_flows_expiry ON upstream_flows (expires_at);\n"
+			     "CREATE TABLE upstream_links (\n"
+			     "	issuer TEXT NOT NULL,\n"
+			     "	subject TEXT NOT NULL,\n"
+			     "	user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,\n"
+			     "	upstream TEXT NOT NULL,\n"
+			     "	created_at BIGINT NOT NULL,\n"
+			     "	PRIMARY KEY (issuer, subject)\n"
+			     ");\n"
+			     "CREATE INDEX upstream_links_user ON upstream_links (user_id);\n";
+
 const struct lk_migration lk_pg_migrations[] = {
 	{1, "change counter and signing keys", v1_sql},
 	{2, "applications, secrets, users, scopes and audit log", v2_sql},
@@ -306,6 +329,8 @@ const struct lk_migration lk_pg_migrations[] = {
 	{5, "sign-in: sessions, pending requests, codes, refresh tokens, consents, throttling",
 	 v5_sql},
 	{6, "claims requests of codes, refresh and access tokens; signed userinfo", v6_sql},
+	{7, "pending requests of latchkey's own pages", v7_sql},
+	{8, "upstream providers: sign-ins in flight and linked identities", v8_sql},
 };
 
 const size_t lk_pg_migration_count = sizeof(lk_pg_migrations) / sizeof(lk_pg_migrations[0]);

@@ -353,6 +353,58 @@ static const char v6_sql[] =
 	");\n"
 	"CREATE INDEX token_claims_expiry ON token_claims (expires_at);\n";
 
+/*
+ * Pending requests of latchkey's own pages (the admin console signing in)
+ * have no client: client_id may be NULL. SQLite cannot drop a NOT NULL
+ * constraint, so the table is copied; nothing refers to it.
+ */
+static const char v7_sql[] =
+	"CREATE TABLE auth_requests_v7 (\n"
+	"	id TEXT NOT NULL PRIMARY KEY,\n"
+	"	browser_hash BLOB NOT NULL,\n"
+	"	client_id TEXT REFERENCES apps (client_id) ON DELETE CASCADE,\n"
+	"	params TEXT NOT NULL,\n"
+	"	created_at INTEGER NOT NULL,\n"
+	"	expires_at INTEGER NOT NULL,\n"
+	"	consented INTEGER NOT NULL DEFAULT 0\n"
+	");\n"
+	"INSERT INTO auth_requests_v7 (id, browser_hash, client_id, params, created_at, "
+	"expires_at, consented) SELECT id, browser_hash, client_id, params, created_at, "
+	"expires_at, consented FROM auth_requests;\n"
+	"DROP TABLE auth_requests;\n"
+	"ALTER TABLE auth_requests_v7 RENAME TO auth_requests;\n"
+	"CREATE INDEX auth_requests_client ON auth_requests (client_id);\n"
+	"CREATE INDEX auth_requests_expiry ON auth_requests (expires_at);\n";
+
+/*
+ * Version 8: sign-in through upstream OpenID providers ([upstream.NAME],
+ * DESIGN §3). upstream_flows holds one sign-in in flight between the
+ * redirect to the upstream and its callback, found by the SHA-256 of its
+ * state and bound to the browser that started it (browser_hash as in
+ * auth_requests); nothing secret is stored, since the PKCE verifier and the
+ * nonce are derived from the state under the master key. upstream_links
+ * ties an upstream identity (its issuer and sub) to a local user, and goes
+ * with the user.
+ */
+static const char v8_sql[] = "CREATE TABLE upstream_flows (\n"
+			     "	state_hash BLOB NOT NULL PRIMARY KEY,\n"
+			     "	upstream TEXT NOT NULL,\n"
+			     "	request_id TEXT NOT NULL,\n"
+			     "	browser_hash BLOB NOT NULL,\n"
+			     "	created_at INTEGER NOT NULL,\n"
+			     "	expires_at INTEGER NOT NULL\n"
+			     ");\n"
+			     "CREATE INDEX upstream_flows_expiry ON upstream_flows (expires_at);\n"
+			     "CREATE TABLE upstream_links (\n"
+			     "	issuer TEXT NOT NULL,\n"
+			     "	subject TEXT NOT NULL,\n"
+			     "	user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,\n"
+			     "	upstream TEXT NOT NULL,\n"
+			     "	created_at INTEGER NOT NULL,\n"
+			     "	PRIMARY KEY (issuer, subject)\n"
+			     ");\n"
+			     "CREATE INDEX upstream_links_user ON upstream_links (user_id);\n";
+
 const struct lk_migration lk_sqlite_migrations[] = {
 	{1, "change counter and signing keys", v1_sql},
 	{2, "applications, secrets, users, scopes and audit log", v2_sql},
@@ -361,6 +413,8 @@ const struct lk_migration lk_sqlite_migrations[] = {
 	{5, "sign-in: sessions, pending requests, codes, refresh tokens, consents, throttling",
 	 v5_sql},
 	{6, "claims requests of codes, refresh and access tokens; signed userinfo", v6_sql},
+	{7, "pending requests of latchkey's own pages", v7_sql},
+	{8, "upstream providers: sign-ins in flight and linked identities", v8_sql},
 };
 
 const size_t lk_sqlite_migration_count =

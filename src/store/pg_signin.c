@@ -34,6 +34,9 @@
 #define SESSION_COLUMNS "hash, sid, user_id, amr, auth_time, last_seen, expires_at"
 #define AUTH_REQUEST_COLUMNS                                                                       \
 	"id, browser_hash, client_id, params, created_at, expires_at, consented"
+/* latchkey's own pending requests have no client: NULL in the table, "" in the record. */
+#define AUTH_REQUEST_SELECT                                                                        \
+	"id, browser_hash, COALESCE(client_id, ''), params, created_at, expires_at, consented"
 #define CODE_COLUMNS                                                                               \
 	"hash, grant_id, client_id, redirect_uri, user_id, scope, nonce, code_challenge, sid, "    \
 	"amr, auth_time, created_at, expires_at, used_at, claims"
@@ -163,13 +166,14 @@ static const struct lk_pg_stmt signin_session_delete = {
 
 static const struct lk_pg_stmt signin_auth_request_insert = {
 	"signin_auth_request_insert",
-	"INSERT INTO auth_requests (" AUTH_REQUEST_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	"INSERT INTO auth_requests (" AUTH_REQUEST_COLUMNS
+	") VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6, $7)",
 	7,
 };
 
 static const struct lk_pg_stmt signin_auth_request_get = {
 	"signin_auth_request_get",
-	"SELECT " AUTH_REQUEST_COLUMNS " FROM auth_requests WHERE id = $1",
+	"SELECT " AUTH_REQUEST_SELECT " FROM auth_requests WHERE id = $1",
 	1,
 };
 

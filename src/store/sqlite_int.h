@@ -77,6 +77,9 @@
 #define SESSION_COLUMNS "hash, sid, user_id, amr, auth_time, last_seen, expires_at"
 #define AUTH_REQUEST_COLUMNS                                                                       \
 	"id, browser_hash, client_id, params, created_at, expires_at, consented"
+/* latchkey's own pending requests have no client: NULL in the table, "" in the record. */
+#define AUTH_REQUEST_SELECT                                                                        \
+	"id, browser_hash, COALESCE(client_id, ''), params, created_at, expires_at, consented"
 #define CODE_COLUMNS                                                                               \
 	"hash, grant_id, client_id, redirect_uri, user_id, scope, nonce, code_challenge, sid, "    \
 	"amr, auth_time, created_at, expires_at, used_at, claims"
@@ -267,8 +270,8 @@
 	X(ST_SESSION_DELETE, "DELETE FROM sessions WHERE hash = ?1")                               \
 	X(ST_SESSION_DELETE_EXPIRED, JANITOR_DELETE("sessions", "expires_at <= ?1"))               \
 	X(ST_AUTH_REQUEST_INSERT, "INSERT INTO auth_requests (" AUTH_REQUEST_COLUMNS ") "          \
-				  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")                           \
-	X(ST_AUTH_REQUEST_GET, "SELECT " AUTH_REQUEST_COLUMNS " FROM auth_requests "               \
+				  "VALUES (?1, ?2, NULLIF(?3, ''), ?4, ?5, ?6, ?7)")               \
+	X(ST_AUTH_REQUEST_GET, "SELECT " AUTH_REQUEST_SELECT " FROM auth_requests "                \
 			       "WHERE id = ?1")                                                    \
 	X(ST_AUTH_REQUEST_CONSENT, "UPDATE auth_requests SET consented = 1 WHERE id = ?1")         \
 	X(ST_AUTH_REQUEST_DELETE, "DELETE FROM auth_requests WHERE id = ?1")                       \

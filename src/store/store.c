@@ -13,6 +13,7 @@
 #include "core/secure.h"
 #include "store/backend.h"
 #include "store/pg_int.h"
+#include "store/upstream_int.h"
 
 #define SQLITE_PREFIX "sqlite:"
 #define SQLITE_MEMORY ":memory:"
@@ -148,6 +149,16 @@ enum lk_err lk_store_change_seq(struct lk_store *s, int64_t *seq)
 enum lk_err lk_store_change_bump(struct lk_store *s)
 {
 	return s ? s->ops->change_bump(s) : LK_EINVAL;
+}
+
+/*
+ * The upstream-provider operations of the backend behind s (upstream_int.h):
+ * every connection is one of the two backends, told apart by name.
+ */
+static const struct lk_store_upstream_ops *upstream_ops(const struct lk_store *s)
+{
+	return strcmp(s->ops->name, "postgres") == 0 ? &lk_pg_upstream_ops
+						     : &lk_sqlite_upstream_ops;
 }
 
 /* A required string: LK_EINVAL when missing or empty, LK_ETOOBIG when too long. */
@@ -936,8 +947,11 @@ static enum lk_err check_auth_request(const struct lk_auth_request_record *r)
 	if (!r)
 		return LK_EINVAL;
 	err = check_str(r->id, LK_SIGNIN_STR_MAX);
-	if (!err)
-		err = check_str(r->client_id, LK_SIGNIN_STR_MAX);
+	/* "" for latchkey's own requests, which have no client. */
+	if (!err && !r->client_id)
+		err = LK_EINVAL;
+	if (!err && strnlen(r->client_id, LK_SIGNIN_STR_MAX + 1) > LK_SIGNIN_STR_MAX)
+		err = LK_ETOOBIG;
 	if (!err)
 		err = check_str(r->params, LK_AUTH_PARAMS_MAX);
 	if (err)
@@ -1221,7 +1235,101 @@ enum lk_err lk_store_signin_delete_expired(struct lk_store *s, int64_t now, int 
 	if (!s || now < 0)
 		return LK_EINVAL;
 	err = s->ops->signin_delete_expired(s, now, &n);
+	/* Upstream sign-ins in flight are sign-in state too. */
+	if (!err)
+		err = upstream_ops(s)->flows_delete_expired(s, now, &n);
 	if (!err && deleted)
 		*deleted = n;
 	return err;
+}
+
+/* ---- Upstream providers ---- */
+
+void lk_upstream_flow_record_release(struct lk_upstream_flow_record *r)
+{
+	if (!r)
+		return;
+	free(r->upstream);
+	free(r->request_id);
+	memset(r, 0, sizeof(*r));
+}
+
+void lk_upstream_link_record_release(struct lk_upstream_link_record *r)
+{
+	if (!r)
+		return;
+	free(r->issuer);
+	free(r->subject);
+	free(r->upstream);
+	memset(r, 0, sizeof(*r));
+}
+
+enum lk_err lk_store_upstream_flow_insert(struct lk_store *s,
+					  const struct lk_upstream_flow_record *r)
+{
+	enum lk_err err;
+
+	if (!s || !r || r->created_at < 0 || r->expires_at < 0)
+		return LK_EINVAL;
+	err = check_str(r->upstream, LK_UPSTREAM_STR_MAX);
+	if (!err)
+		err = check_str(r->request_id, LK_UPSTREAM_STR_MAX);
+	return err ? err : upstream_ops(s)->flow_insert(s, r);
+}
+
+enum lk_err lk_store_upstream_flow_consume(struct lk_store *s,
+					   const uint8_t state_hash[LK_SHA256_LEN],
+					   struct lk_upstream_flow_record *out)
+{
+	if (!s || !state_hash || !out)
+		return LK_EINVAL;
+	return upstream_ops(s)->flow_consume(s, state_hash, out);
+}
+
+enum lk_err lk_store_upstream_flows_delete_expired(struct lk_store *s, int64_t now, int *deleted)
+{
+	int n = 0;
+	enum lk_err err;
+
+	if (!s || now < 0)
+		return LK_EINVAL;
+	err = upstream_ops(s)->flows_delete_expired(s, now, &n);
+	if (!err && deleted)
+		*deleted = n;
+	return err;
+}
+
+enum lk_err lk_store_upstream_link_insert(struct lk_store *s,
+					  const struct lk_upstream_link_record *r)
+{
+	enum lk_err err;
+
+	if (!s || !r || r->user_id <= 0 || r->created_at < 0)
+		return LK_EINVAL;
+	err = check_str(r->issuer, LK_UPSTREAM_STR_MAX);
+	if (!err)
+		err = check_str(r->subject, LK_UPSTREAM_STR_MAX);
+	if (!err)
+		err = check_str(r->upstream, LK_UPSTREAM_STR_MAX);
+	return err ? err : upstream_ops(s)->link_insert(s, r);
+}
+
+enum lk_err lk_store_upstream_link_get(struct lk_store *s, const char *issuer, const char *subject,
+				       struct lk_upstream_link_record *out)
+{
+	enum lk_err err;
+
+	if (!s || !out)
+		return LK_EINVAL;
+	err = check_str(issuer, LK_UPSTREAM_STR_MAX);
+	if (!err)
+		err = check_str(subject, LK_UPSTREAM_STR_MAX);
+	return err ? err : upstream_ops(s)->link_get(s, issuer, subject, out);
+}
+
+enum lk_err lk_store_upstream_link_count(struct lk_store *s, int64_t user_id, int64_t *n)
+{
+	if (!s || !n || user_id <= 0)
+		return LK_EINVAL;
+	return upstream_ops(s)->link_count(s, user_id, n);
 }

@@ -803,4 +803,82 @@ enum lk_err lk_store_signin_delete_expired(struct lk_store *s, int64_t now, int 
 enum lk_err lk_store_refresh_revoke_session(struct lk_store *s, const char *sid,
 					    const char *client_id, int64_t now);
 
+/* ---- Upstream providers (DESIGN §3, [upstream.NAME]): sign-ins in flight
+ * and the upstream identities linked to local users ---- */
+
+/*
+ * Arguments are checked as elsewhere: a missing or empty required string, a
+ * user_id <= 0 or a negative time is LK_EINVAL, a string longer than
+ * LK_UPSTREAM_STR_MAX is LK_ETOOBIG, and nothing is changed.
+ */
+#define LK_UPSTREAM_STR_MAX 1024
+
+/*
+ * One sign-in at an upstream in flight, between the redirect to it and its
+ * callback: found by the SHA-256 of the state sent, bound to the browser
+ * that started it (the SHA-256 of its lk_browser cookie), for the pending
+ * authorization request request_id, through [upstream.NAME] upstream.
+ */
+struct lk_upstream_flow_record {
+	uint8_t state_hash[LK_SHA256_LEN];
+	char *upstream;
+	char *request_id;
+	uint8_t browser_hash[LK_SHA256_LEN];
+	int64_t created_at;
+	int64_t expires_at;
+};
+void lk_upstream_flow_record_release(struct lk_upstream_flow_record *r);
+
+/* LK_EEXIST for a duplicate state hash. */
+enum lk_err lk_store_upstream_flow_insert(struct lk_store *s,
+					  const struct lk_upstream_flow_record *r);
+
+/*
+ * Takes the flow of state_hash out of the store and into *out, expired or
+ * not (the caller checks): a callback is single-use, and of any number of
+ * concurrent calls for one state exactly one gets LK_OK; the others, and
+ * any later call, get LK_ENOTFOUND.
+ */
+enum lk_err lk_store_upstream_flow_consume(struct lk_store *s,
+					   const uint8_t state_hash[LK_SHA256_LEN],
+					   struct lk_upstream_flow_record *out);
+
+/*
+ * Deletes flows with expires_at <= now, at most LK_STORE_JANITOR_BATCH of
+ * them; *deleted (may be NULL) counts rows. lk_store_signin_delete_expired
+ * calls it too.
+ */
+enum lk_err lk_store_upstream_flows_delete_expired(struct lk_store *s, int64_t now, int *deleted);
+
+/*
+ * An upstream identity (the upstream's issuer and its sub) linked to a local
+ * user; upstream is the [upstream.NAME] it was first seen through. Links go
+ * with their user.
+ */
+struct lk_upstream_link_record {
+	char *issuer;
+	char *subject;
+	int64_t user_id;
+	char *upstream;
+	int64_t created_at;
+};
+void lk_upstream_link_record_release(struct lk_upstream_link_record *r);
+
+/*
+ * Links an identity. LK_EEXIST when issuer and subject are linked already
+ * (to whichever user); LK_ENOTFOUND when user_id names no user.
+ */
+enum lk_err lk_store_upstream_link_insert(struct lk_store *s,
+					  const struct lk_upstream_link_record *r);
+
+/* The link of issuer and subject (compared exactly). LK_ENOTFOUND. */
+enum lk_err lk_store_upstream_link_get(struct lk_store *s, const char *issuer, const char *subject,
+				       struct lk_upstream_link_record *out);
+
+/*
+ * How many identities are linked to user_id (0 for an unknown user), for
+ * the tests and the administration pages.
+ */
+enum lk_err lk_store_upstream_link_count(struct lk_store *s, int64_t user_id, int64_t *n);
+
 #endif

@@ -57,8 +57,13 @@ EMBED(lk_ui_file_form_post, "src/ui/templates/form_post.html");
 EMBED(lk_ui_file_form_post_field, "src/ui/templates/form_post_field.html");
 EMBED(lk_ui_file_message, "src/ui/templates/message.html");
 EMBED(lk_ui_file_logout, "src/ui/templates/logout.html");
+EMBED(lk_ui_file_signup, "src/ui/templates/signup.html");
+EMBED(lk_ui_file_upstream_link, "src/ui/templates/upstream_link.html");
+EMBED(lk_ui_file_admin, "src/ui/templates/admin.html");
 EMBED(lk_ui_file_css, "src/ui/static/latchkey.css");
 EMBED(lk_ui_file_js, "src/ui/static/form_post.js");
+EMBED(lk_ui_file_admin_css, "src/ui/static/admin.css");
+EMBED(lk_ui_file_admin_js, "src/ui/static/admin.js");
 
 #define CT_CSS "text/css; charset=utf-8"
 #define CT_JS "text/javascript; charset=utf-8"
@@ -82,8 +87,13 @@ static const struct file files[] = {
 	{"form_post_field.html", NULL, lk_ui_file_form_post_field, lk_ui_file_form_post_field_end},
 	{"message.html", NULL, lk_ui_file_message, lk_ui_file_message_end},
 	{"logout.html", NULL, lk_ui_file_logout, lk_ui_file_logout_end},
+	{"signup.html", NULL, lk_ui_file_signup, lk_ui_file_signup_end},
+	{"upstream_link.html", NULL, lk_ui_file_upstream_link, lk_ui_file_upstream_link_end},
+	{"admin.html", NULL, lk_ui_file_admin, lk_ui_file_admin_end},
 	{"latchkey.css", CT_CSS, lk_ui_file_css, lk_ui_file_css_end},
 	{"form_post.js", CT_JS, lk_ui_file_js, lk_ui_file_js_end},
+	{"admin.css", CT_CSS, lk_ui_file_admin_css, lk_ui_file_admin_css_end},
+	{"admin.js", CT_JS, lk_ui_file_admin_js, lk_ui_file_admin_js_end},
 };
 
 #define NFILES (sizeof(files) / sizeof(files[0]))

@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 import { cli, freshDir, startServer } from './harness.mjs';
+import { Browser, csrfForm, forms, tags, unescapeHtml } from './web.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 const REDIRECT = 'https://app.example/cb';
@@ -41,56 +42,6 @@ function addUser(name, extra = []) {
   return users[name];
 }
 
-// ---- HTML, as much as the tests need of it. ----
-
-const NAMED = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
-
-function unescapeHtml(s) {
-  return s.replace(/&(#[xX][0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);/g, (m, e) => {
-    if (e[0] !== '#') return NAMED[e.toLowerCase()] ?? m;
-    return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
-  });
-}
-
-// The attributes of every <name ...> tag in html, names lower-cased.
-function tags(html, name) {
-  const out = [];
-  for (const m of html.matchAll(new RegExp(`<${name}\\b((?:[^>"']|"[^"]*"|'[^']*')*)>`, 'gi'))) {
-    const attrs = {};
-    for (const a of m[1].matchAll(/([^\s=/>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?/g))
-      attrs[a[1].toLowerCase()] = unescapeHtml(a[2] ?? a[3] ?? a[4] ?? '');
-    out.push(attrs);
-  }
-  return out;
-}
-
-// Every <form>: its attributes, its named inputs (name -> value) and its
-// submit buttons ({name, value, text}).
-function forms(html) {
-  const out = [];
-  for (const m of html.matchAll(/<form\b[\s\S]*?<\/form>/gi)) {
-    const body = m[0];
-    const attrs = tags(body, 'form')[0];
-    const fields = {};
-    const inputs = tags(body, 'input');
-    for (const i of inputs) if (i.name && (i.type ?? 'text') !== 'submit') fields[i.name] = i.value ?? '';
-    const buttons = inputs.filter((i) => i.type === 'submit').map((i) => ({ name: i.name, value: i.value, text: i.value }));
-    for (const b of body.matchAll(/<button\b((?:[^>"']|"[^"]*"|'[^']*')*)>([\s\S]*?)<\/button>/gi)) {
-      const a = tags(`<button${b[1]}>`, 'button')[0];
-      buttons.push({ name: a.name, value: a.value, text: unescapeHtml(b[2].replace(/<[^>]*>/g, '')).trim() });
-    }
-    out.push({ attrs, fields, inputs, buttons });
-  }
-  return out;
-}
-
-// The form of a page that carries a csrf field (login, consent).
-function csrfForm(html) {
-  const f = forms(html).find((x) => 'csrf' in x.fields);
-  assert.ok(f, `no form with a csrf field in:\n${html}`);
-  return f;
-}
-
 // The text of <title>, entities decoded, exactly (no trimming).
 function title(html) {
   const m = /<title>([\s\S]*?)<\/title>/i.exec(html);
@@ -116,48 +67,6 @@ function assertErrorPage(r, what) {
   assert.equal(r.status, 400, `${what}: ${r.status} ${r.location ?? ''} ${r.text.slice(0, 300)}`);
   assert.equal(r.location, null, what);
   assertHtmlHeaders(r, what);
-}
-
-// ---- A browser: a cookie jar over fetch, redirects not followed. ----
-
-class Browser {
-  constructor() { this.cookies = new Map(); }
-
-  store(line) {
-    const [pair, ...attrs] = line.split(';');
-    const i = pair.indexOf('=');
-    const name = pair.slice(0, i).trim();
-    const value = pair.slice(i + 1).trim();
-    const gone = attrs.some((a) => /^\s*max-age\s*=\s*(0|-\d+)\s*$/i.test(a)) ||
-      attrs.some((a) => /^\s*expires\s*=/i.test(a) && Date.parse(a.split('=').slice(1).join('=')) < Date.now()) ||
-      value === '';
-    if (gone) this.cookies.delete(name);
-    else this.cookies.set(name, value);
-  }
-
-  async request(url, { method = 'GET', form, headers = {}, cookies = true } = {}) {
-    const u = new URL(url, srv.url);
-    assert.equal(u.origin, srv.url, `the browser only talks to the server here: ${u}`);
-    const h = { ...headers };
-    if (cookies && this.cookies.size) h.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    let body;
-    if (form !== undefined) {
-      h['content-type'] = 'application/x-www-form-urlencoded';
-      body = typeof form === 'string' ? form : new URLSearchParams(form).toString();
-    }
-    const r = await fetch(u, { method, headers: h, body, redirect: 'manual' });
-    const text = await r.text();
-    const setCookies = r.headers.getSetCookie();
-    for (const c of setCookies) this.store(c);
-    return { status: r.status, headers: r.headers, text, location: r.headers.get('location'), setCookies, url: u.href };
-  }
-
-  // Submits the page's csrf form with values added to its hidden fields.
-  async submit(page, values, opts = {}) {
-    const f = csrfForm(page.text);
-    const action = new URL(f.attrs.action ?? '', page.url);
-    return this.request(action, { method: 'POST', form: { ...f.fields, ...values }, ...opts });
-  }
 }
 
 const isPage = (loc, path) => loc !== null && loc.startsWith(`${srv.url}${path}?request=`);
@@ -312,7 +221,7 @@ after(async () => {
 });
 
 test('confidential web app: login form, consent page, code + PKCE with openid-client; consent remembered', async () => {
-  const b = new Browser();
+  const b = new Browser(srv.url);
   const a = await start('web');
 
   // No session: to the login page, with a browser cookie that binds the request.
@@ -393,7 +302,7 @@ test('confidential web app: login form, consent page, code + PKCE with openid-cl
 });
 
 test('/login and /consent: unknown request, and consent without a session', async () => {
-  const b = new Browser();
+  const b = new Browser(srv.url);
   const unknown = await b.request('/login?request=nope');
   assertErrorPage(unknown, 'unknown request id');
   const a = await start('web');
@@ -406,7 +315,7 @@ test('/login and /consent: unknown request, and consent without a session', asyn
 });
 
 test('public app: client_id only; refresh rotates, narrows the scope, refuses a wider one', async () => {
-  const b = new Browser();
+  const b = new Browser(srv.url);
   const cfg = config('pub', client.None());
   const a = await start('pub', { scope: 'api reports:read offline_access' });
   const { r, login, consent } = await authorize(b, a.url);
@@ -443,7 +352,7 @@ test('public app: client_id only; refresh rotates, narrows the scope, refuses a 
 });
 
 test('first-party app: no consent page', async () => {
-  const b = new Browser();
+  const b = new Browser(srv.url);
   const a = await start('fp');
   const { r, login, consent } = await authorize(b, a.url);
   assert.ok(login);
@@ -455,7 +364,7 @@ test('first-party app: no consent page', async () => {
 });
 
 test('prompt=none: login_required, consent_required, or the code at once', async () => {
-  const b = new Browser();
+  const b = new Browser(srv.url);
   const none1 = await start('web', { prompt: 'none' });
   assertRedirectError(await b.request(none1.url), 'login_required', none1.state);
 
@@ -476,7 +385,7 @@ test('prompt=none: login_required, consent_required, or the code at once', async
 });
 
 test('prompt=login: the login form again although a session exists', async () => {
-  const b = new Browser();
+  const b = new Browser(srv.url);
   const a = await start('fp');
   assertCode(redirectParams((await authorize(b, a.url)).r), a.state);
   const again = await start('fp', { prompt: 'login' });
@@ -492,7 +401,7 @@ test('prompt=login: the login form again although a session exists', async () =>
 });
 
 test('consent denied: access_denied to the client', async () => {
-  const b = new Browser();
+  const b = new Browser(srv.url);
   const a = await start('web', { scope: 'api' });
   const { r, consent } = await authorize(b, a.url, { username: 'carol', decision: 'deny' });
   assert.ok(consent);
@@ -505,7 +414,7 @@ test('consent denied: access_denied to the client', async () => {
 });
 
 test('authorization errors after the client is trusted go to the client', async () => {
-  const b = new Browser();
+  const b = new Browser(srv.url);
   const cases = [
     ['web', { response_type: undefined }, 'invalid_request'],
     ['web', { response_type: 'token' }, 'unsupported_response_type'],
@@ -538,7 +447,7 @@ test('authorization errors after the client is trusted go to the client', async 
 });
 
 test('POST to the authorization endpoint runs the same flow', async () => {
-  const b = new Browser();
+  const b = new Browser(srv.url);
   const a = await start('fp');
   const r = await b.request('/oauth2/authorize', { method: 'POST', form: new URL(a.url).searchParams });
   assert.ok(r.status === 302 || r.status === 303, r.text);
@@ -548,7 +457,7 @@ test('POST to the authorization endpoint runs the same flow', async () => {
 });
 
 test('response_mode=fragment and form_post', async () => {
-  const b = new Browser();
+  const b = new Browser(srv.url);
   const fpAuth = { authorization: basic(apps.fp.client_id, apps.fp.client_secret) };
 
   // form_post through the login form: the result page comes with the login POST.
@@ -591,7 +500,7 @@ test('response_mode=fragment and form_post', async () => {
 });
 
 test('web strategy: exact match only', async () => {
-  const b = new Browser();
+  const b = new Browser(srv.url);
   const a = await start('fp');
   await authorize(b, a.url);
   for (const uri of [`${REDIRECT}/`, `${REDIRECT}?x=1`, 'https://app.example/cb2', 'http://app.example/cb']) {
@@ -601,7 +510,7 @@ test('web strategy: exact match only', async () => {
 });
 
 test('mobile-localhost: the loopback redirect with any port', async () => {
-  const b = new Browser();
+  const b = new Browser(srv.url);
   const cfg = config('nat', client.None());
   for (const port of [54321, 8080]) {
     const redirect = `http://127.0.0.1:${port}/cb`;
@@ -621,7 +530,7 @@ test('mobile-localhost: the loopback redirect with any port', async () => {
 });
 
 test('mobile-title: the code in the page <title>, with and without state', async () => {
-  const b = new Browser();
+  const b = new Browser(srv.url);
   const redeem = (code, verifier, extra = {}) =>
     token({ grant_type: 'authorization_code', code, client_id: apps.ttl.client_id, code_verifier: verifier, ...extra });
   const successCode = (page, state) => {
@@ -679,7 +588,7 @@ test('mobile-title: the code in the page <title>, with and without state', async
 
 test('user names: alice, local\\alice and the email sign in the same user', async () => {
   for (const username of ['alice', 'local\\alice', 'alice@example.com']) {
-    const b = new Browser();
+    const b = new Browser(srv.url);
     const a = await start('fp');
     const { r } = await authorize(b, a.url, { username });
     const code = assertCode(redirectParams(r), a.state);
@@ -691,7 +600,7 @@ test('user names: alice, local\\alice and the email sign in the same user', asyn
 });
 
 test('wrong credentials: the form again with one generic message', async () => {
-  const b = new Browser();
+  const b = new Browser(srv.url);
   const a = await start('fp');
   const r = await b.request(a.url);
   const login = await b.request(r.location);

@@ -776,6 +776,7 @@ static void assert_same(const struct lk_authz *x, const struct lk_authz *y)
 	assert_int_equal(x->prompt_consent, y->prompt_consent);
 	assert_int_equal(x->max_age, y->max_age);
 	assert_string_equal(x->login_hint, y->login_hint);
+	assert_string_equal(x->internal, y->internal);
 }
 
 static void round_trip(struct fixture *f)
@@ -808,6 +809,35 @@ static void test_json_round_trip(void **state)
 		  "response_type=code&client_id=%s&redirect_uri=http://127.0.0.1:9/cb" PKCE
 		  "&max_age=0",
 		  f->nat);
+	round_trip(f);
+}
+
+/* latchkey's own requests: a local path only, kept through the pending store. */
+static void test_internal(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const refused[] = {
+		"",
+		"admin",
+		"//evil.example/x",
+		"https://evil.example/",
+		"/a\\b",
+		"/a\r\nSet-Cookie: x",
+		NULL,
+	};
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		assert_int_equal(lk_authz_internal(refused[i], &f->a), LK_EINVAL);
+	assert_int_equal(lk_authz_internal("/admin", &f->a), LK_OK);
+	assert_string_equal(f->a.internal, "/admin");
+	assert_string_equal(f->a.client_id, "");
+	assert_string_equal(f->a.deliver_to, "");
+	round_trip(f);
+
+	/* An application's request is never internal. */
+	lk_authz_release(&f->a);
+	ASSERT_OK(f, "response_type=code&client_id=%s" PKCE "&internal=/admin", f->ttl);
+	assert_string_equal(f->a.internal, "");
 	round_trip(f);
 }
 
@@ -1112,6 +1142,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_origin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json_round_trip, setup, teardown),
 		cmocka_unit_test(test_json_refused),
+		cmocka_unit_test_setup_teardown(test_internal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_next_login, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_next_max_age, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_next_consent, setup, teardown),

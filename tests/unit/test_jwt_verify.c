@@ -31,6 +31,7 @@
 #include "core/secure.h"
 #include "jose/jose_int.h"
 #include "jose/jwt_verify.h"
+#include "jose/verified.h"
 #include "jose/keyring.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -420,6 +421,11 @@ static void test_keyring_tampered(void **state)
 	size_t i;
 
 	(void)state;
+	/*
+	 * Verified first, so the keyring remembers it: what follows must be
+	 * caught all the same, since the remembered digest covers every byte.
+	 */
+	assert_int_equal(vks(kr300, jwt), LK_OK);
 	/* Another payload under the same header and signature. */
 	expect(kr300, NULL, join3(h, p, s), LK_EDENIED);
 	free(p);
@@ -447,6 +453,42 @@ static void test_keyring_tampered(void **state)
 	free(h);
 	free(p);
 	free(s);
+	free(jwt);
+}
+
+/* The digests of verified tokens: found once added, in constant-size memory. */
+static void test_verified_set(void **state)
+{
+	struct lk_verified *v = lk_verified_new();
+	uint8_t a[LK_SHA256_LEN], b[LK_SHA256_LEN];
+
+	(void)state;
+	assert_non_null(v);
+	lk_sha256("token a", 7, a);
+	memcpy(b, a, sizeof(b));
+	b[LK_SHA256_LEN - 1] ^= 1; /* the same slot, another digest */
+	assert_false(lk_verified_has(v, a));
+	lk_verified_add(v, a);
+	assert_true(lk_verified_has(v, a));
+	assert_false(lk_verified_has(v, b));
+	/* A newer digest takes the slot; the older one must be verified again. */
+	lk_verified_add(v, b);
+	assert_true(lk_verified_has(v, b));
+	assert_false(lk_verified_has(v, a));
+	lk_verified_free(v);
+	assert_false(lk_verified_has(NULL, a));
+	lk_verified_add(NULL, a);
+	lk_verified_free(NULL);
+}
+
+/* A token verified again gives the same claims, from the remembered digest. */
+static void test_keyring_remembers(void **state)
+{
+	char *jwt = sign_kr(kr300, "ES256", "at+jwt");
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		expect_valid(kr300, jwt, "ES256", keys[K_ES_A].kid, "at+jwt");
 	free(jwt);
 }
 
@@ -912,6 +954,8 @@ int main(void)
 		cmocka_unit_test(test_keyring_valid),
 		cmocka_unit_test(test_keyring_rotation),
 		cmocka_unit_test(test_keyring_tampered),
+		cmocka_unit_test(test_verified_set),
+		cmocka_unit_test(test_keyring_remembers),
 		cmocka_unit_test(test_keyring_alg_confusion),
 		cmocka_unit_test(test_hmac_with_public_key),
 		cmocka_unit_test(test_keyring_kid),

@@ -399,6 +399,8 @@ static void test_parse_errors(void **state)
 	bads("name.givenName.x pr", "invalid attribute path");
 	bads(":userName pr", "at offset 0, found ':'");
 	bads("urn:x: pr", "invalid attribute path");
+	bads("meta:lastModified pr", "must be a URN");
+	bads("x:userName eq 1", "must be a URN");
 	bads("name-1.x_2 pr and a$b pr", "invalid attribute path 'a$b'");
 	bads("name.givenName[value pr]", "not the sub-attribute 'name.givenName'");
 	bads("emails[type pr].", "expected a sub-attribute name after '.'");

@@ -272,6 +272,13 @@ static void test_errors(void **state)
 	expect_error(USER, "[{\"op\": \"replace\", \"path\": \"id\", \"value\": \"8\"}]", 400,
 		     LK_SCIM_MUTABILITY);
 	expect_error(USER, "[{\"op\": \"remove\", \"path\": \"META\"}]", 400, LK_SCIM_MUTABILITY);
+	/* Read-only attributes cannot be reached as if they were schema extensions. */
+	expect_error(USER, "[{\"op\": \"replace\", \"path\": \"id:x\", \"value\": \"8\"}]", 400,
+		     LK_SCIM_INVALID_PATH);
+	expect_error(USER, "[{\"op\": \"add\", \"path\": \"groups:ie\", \"value\": [1]}]", 400,
+		     LK_SCIM_INVALID_PATH);
+	expect_error(USER, "[{\"op\": \"replace\", \"value\": {\"meta:version\": \"X\"}}]", 400,
+		     LK_SCIM_INVALID_PATH);
 	expect_error(USER, "[{\"op\": \"add\", \"path\": \"groups\", \"value\": []}]", 400,
 		     LK_SCIM_MUTABILITY);
 	expect_error(USER, "[{\"op\": \"replace\", \"value\": \"x\"}]", 400, LK_SCIM_INVALID_VALUE);

@@ -502,6 +502,15 @@ static void test_auth_request(void **state)
 	assert_false(auth_request_exists(s, "req-1"));
 	assert_true(auth_request_exists(s, "req-3"));
 	assert_int_equal(lk_store_auth_request_delete(s, "req-1"), LK_OK);
+
+	/* latchkey's own requests (the admin console) have no client: "". */
+	r = auth_request("req-own", "");
+	assert_int_equal(lk_store_auth_request_insert(s, &r), LK_OK);
+	assert_int_equal(lk_store_auth_request_get(s, "req-own", &got), LK_OK);
+	assert_string_equal(got.client_id, "");
+	lk_auth_request_record_release(&got);
+	assert_int_equal(lk_store_auth_request_delete(s, "req-own"), LK_OK);
+	assert_false(auth_request_exists(s, "req-own"));
 }
 
 static void test_auth_request_bad_input(void **state)
@@ -517,8 +526,6 @@ static void test_auth_request_bad_input(void **state)
 	r = auth_request("", "c1");
 	assert_int_equal(lk_store_auth_request_insert(s, &r), LK_EINVAL);
 	r = auth_request("r", NULL);
-	assert_int_equal(lk_store_auth_request_insert(s, &r), LK_EINVAL);
-	r = auth_request("r", "");
 	assert_int_equal(lk_store_auth_request_insert(s, &r), LK_EINVAL);
 	r = auth_request("r", "c1");
 	r.params = NULL;
