@@ -176,10 +176,11 @@ enum lk_err lk_authz_result(const struct lk_authz *a, const char *issuer, const 
 			    const struct lk_oauth_error *err, struct lk_authz_result *out);
 
 /*
- * The origin (scheme://host[:port]) of where a result goes, for the
- * form-action of the pages whose forms end in that redirect; "" for
- * mobile-title. Written to out (outlen bytes); LK_ETOOBIG when it does not
- * fit.
+ * The Content-Security-Policy source for the form-action of the pages whose
+ * forms end in the redirect to where a result goes, and in whatever
+ * redirects follow it: "https:" for an https redirect URI, "http://HOST:*"
+ * for a loopback one; "" for mobile-title. Written to out (outlen bytes);
+ * LK_ETOOBIG when it does not fit.
  */
 enum lk_err lk_authz_origin(const struct lk_authz *a, char *out, size_t outlen);
 

@@ -312,18 +312,5 @@ out:
 
 enum lk_err lk_authz_origin(const struct lk_authz *a, char *out, size_t outlen)
 {
-	struct lk_uri u;
-	size_t n;
-
-	if (!*a->deliver_to || !lk_uri_parse(a->deliver_to, &u)) {
-		if (outlen)
-			out[0] = '\0';
-		return LK_OK;
-	}
-	n = (size_t)(u.authority_end - a->deliver_to);
-	if (u.has_userinfo || n + 1 > outlen)
-		return LK_ETOOBIG;
-	memcpy(out, a->deliver_to, n);
-	out[n] = '\0';
-	return LK_OK;
+	return lk_uri_form_source(a->deliver_to, out, outlen);
 }

@@ -97,20 +97,10 @@ static bool check_hint(const struct lk_config *cfg, const struct lk_keyring *kr,
 	return true;
 }
 
-/* The origin ("https://rp.example") of a redirect URI we built, for CSP. */
+/* The form-action source for a redirect URI we built (lk_uri_form_source). */
 static void origin_of(const char *uri, char out[LK_LOGOUT_ORIGIN_MAX + 1])
 {
-	struct lk_uri u;
-	size_t n;
-
-	out[0] = '\0';
-	if (!lk_uri_parse(uri, &u) || u.has_userinfo)
-		return;
-	n = (size_t)(u.authority_end - uri);
-	if (n <= LK_LOGOUT_ORIGIN_MAX) {
-		memcpy(out, uri, n);
-		out[n] = '\0';
-	}
+	(void)lk_uri_form_source(uri, out, LK_LOGOUT_ORIGIN_MAX + 1);
 }
 
 /*

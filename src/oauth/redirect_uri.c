@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static bool scheme_char(char c)
 {
@@ -95,7 +96,8 @@ bool lk_uri_parse(const char *s, struct lk_uri *out)
 
 static bool scheme_is(const struct lk_uri *u, const char *scheme)
 {
-	return u->scheme_len == strlen(scheme) && strncasecmp(u->scheme, scheme, u->scheme_len) == 0;
+	return u->scheme_len == strlen(scheme) &&
+	       strncasecmp(u->scheme, scheme, u->scheme_len) == 0;
 }
 
 static bool host_is(const struct lk_uri *u, const char *host)
@@ -119,8 +121,7 @@ static bool is_loopback(const struct lk_uri *u)
 	return scheme_is(u, "https") && host_is(u, "localhost");
 }
 
-bool lk_redirect_uri_check(const char *uri, enum lk_strategy strategy, char *why,
-			   size_t whylen)
+bool lk_redirect_uri_check(const char *uri, enum lk_strategy strategy, char *why, size_t whylen)
 {
 	struct lk_uri u;
 
@@ -168,8 +169,7 @@ static bool match_ignoring_port(const char *reg, size_t reglen, const char *req)
 	return ok;
 }
 
-bool lk_redirect_uri_match(const char *registered, const char *requested,
-			   enum lk_strategy strategy)
+bool lk_redirect_uri_match(const char *registered, const char *requested, enum lk_strategy strategy)
 {
 	size_t want = strlen(requested);
 
@@ -188,4 +188,29 @@ bool lk_redirect_uri_match(const char *registered, const char *requested,
 		p += n;
 	}
 	return false;
+}
+
+enum lk_err lk_uri_form_source(const char *uri, char *out, size_t outlen)
+{
+	struct lk_uri u;
+	int n;
+
+	if (!outlen)
+		return LK_ETOOBIG;
+	out[0] = '\0';
+	if (!uri || !*uri || !lk_uri_parse(uri, &u) || u.has_userinfo)
+		return LK_OK;
+	if (u.scheme_len == 5 && strncasecmp(u.scheme, "https", 5) == 0)
+		n = snprintf(out, outlen, "https:");
+	else if (u.host_ipv6)
+		n = snprintf(out, outlen, "%.*s://[%.*s]:*", (int)u.scheme_len, u.scheme,
+			     (int)u.host_len, u.host);
+	else
+		n = snprintf(out, outlen, "%.*s://%.*s:*", (int)u.scheme_len, u.scheme,
+			     (int)u.host_len, u.host);
+	if (n < 0 || (size_t)n >= outlen) {
+		out[0] = '\0';
+		return LK_ETOOBIG;
+	}
+	return LK_OK;
 }

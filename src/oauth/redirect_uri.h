@@ -34,6 +34,17 @@ struct lk_uri {
  */
 bool lk_uri_parse(const char *s, struct lk_uri *out);
 
+/*
+ * The Content-Security-Policy source a page's form-action needs when its form
+ * ends in a redirect to uri: a browser checks every redirect that follows
+ * the form, and the target may redirect on to another origin (an identity
+ * provider's callback to its own application), so an https URI gives
+ * "https:", any other its scheme and host on any port ("http://127.0.0.1:*",
+ * a native app's loopback URI, RFC 8252 §7.3); "" for anything else. Written
+ * to out; LK_ETOOBIG (out "") when it does not fit.
+ */
+enum lk_err lk_uri_form_source(const char *uri, char *out, size_t outlen);
+
 /* True for an absolute http(s) URL with a host (websites, logo URLs). */
 bool lk_uri_is_web_url(const char *s);
 

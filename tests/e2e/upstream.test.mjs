@@ -15,19 +15,17 @@
 // list and the upstream.link audit entries stay as they were.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { join } from 'node:path';
 import * as jose from 'jose';
-import Provider from 'oidc-provider';
-import { BIN, cli, freePort, freshDir, startServer } from './harness.mjs';
+import { cli, freePort, freshDir, startServer } from './harness.mjs';
+import { listen, makeCert, startNodeProvider, startTls } from './upstreams.mjs';
 import { Browser, forms } from './web.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 const REDIRECT = 'https://app.example/cb';
-const SANITIZER = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|UndefinedBehaviorSanitizer/;
 
 // The upstreams' certificate is this test's own: its requests to them skip
 // verification; latchkey's never do (SSL_CERT_FILE).
@@ -42,95 +40,7 @@ let fakeSrv;      // the flawed provider
 let shop;         // the downstream application
 const fake = { mode: 'good', codes: new Map() };
 
-// ---- Certificates and servers ----
-
-function makeCert(dir) {
-  const key = join(dir, 'tls.key');
-  const cert = join(dir, 'tls.crt');
-  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
-    '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return { key, cert };
-}
-
-// A latchkey server over TLS (the harness's startServer speaks plain HTTP).
-async function startTls(tls, d) {
-  const port = await freePort();
-  const env = { ...process.env, ...(d.masterKey ? { LATCHKEY_MASTER_KEY: d.masterKey } : {}) };
-  delete env.LATCHKEY_E2E_PG_URL;
-  delete env.NODE_TLS_REJECT_UNAUTHORIZED;
-  const proc = spawn(BIN, ['--db', d.db, 'serve', '--listen', `127.0.0.1:${port}`, '--workers', '2',
-    '--tls-cert', tls.cert, '--tls-key', tls.key], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr.on('data', (b) => { stderr += b; });
-  proc.stdout.on('data', () => {});
-  const exited = new Promise((ok) => proc.on('exit', (code, signal) => ok({ code, signal })));
-  const url = `https://127.0.0.1:${port}`;
-  for (const deadline = Date.now() + 30_000; ;) {
-    if (proc.exitCode !== null) throw new Error(`upstream latchkey exited:\n${stderr}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).status === 200) break;
-    } catch { /* not yet */ }
-    if (Date.now() > deadline) throw new Error(`upstream latchkey not healthy:\n${stderr}`);
-    await new Promise((ok) => setTimeout(ok, 50));
-  }
-  return {
-    url,
-    dir: d,
-    get stderr() { return stderr; },
-    cli: (args, opts = {}) => cli(args, { db: d.db, ...opts }),
-    async stop() {
-      proc.kill('SIGTERM');
-      const { code, signal } = await exited;
-      d.remove();
-      if (SANITIZER.test(stderr)) throw new Error(`sanitizer report:\n${stderr}`);
-      if (code !== 0) throw new Error(`upstream latchkey exited with ${code ?? signal}:\n${stderr}`);
-    },
-  };
-}
-
-function listen(server, port) {
-  return new Promise((ok, fail) => {
-    server.once('error', fail);
-    server.listen(port, '127.0.0.1', () => ok(server));
-  });
-}
-
-// node-oidc-provider with one client, latchkey, and one account, dana.
-async function startNodeProvider(tls, port, redirectUri) {
-  const issuer = `https://127.0.0.1:${port}`;
-  const provider = new Provider(issuer, {
-    clients: [{
-      client_id: 'latchkey-downstream',
-      client_secret: 'a-client-secret-of-node-oidc-provider-for-latchkey',
-      redirect_uris: [redirectUri],
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'client_secret_basic',
-    }],
-    claims: {
-      openid: ['sub'],
-      email: ['email', 'email_verified'],
-      profile: ['name', 'given_name', 'family_name', 'preferred_username'],
-    },
-    cookies: { keys: [randomBytes(32).toString('hex')] },
-    async findAccount(ctx, id) {
-      return {
-        accountId: id,
-        async claims() {
-          return {
-            sub: id, email: 'dana@example.com', email_verified: true, name: 'Dana Node',
-            given_name: 'Dana', family_name: 'Node', preferred_username: 'dana',
-          };
-        },
-      };
-    },
-  });
-  const server = createServer({ key: readFileSync(tls.key), cert: readFileSync(tls.cert) }, provider.callback());
-  await listen(server, port);
-  return server;
-}
+// ---- Servers ----
 
 // The flawed provider: discovery, a JWKS with key A, an authorization
 // endpoint that answers at once, and a token endpoint whose ID token has

@@ -738,20 +738,22 @@ static void test_origin(void **state)
 	struct fixture *f = *state;
 	char o[128];
 
+	/* https as a whole: the callback may redirect on to another origin. */
 	ASSERT_OK(f, WEB, f->web);
 	assert_int_equal(lk_authz_origin(&f->a, o, sizeof(o)), LK_OK);
-	assert_string_equal(o, "https://app.example");
+	assert_string_equal(o, "https:");
 	/* Exactly enough room, then one byte short. */
-	assert_int_equal(lk_authz_origin(&f->a, o, strlen("https://app.example") + 1), LK_OK);
-	assert_string_equal(o, "https://app.example");
-	assert_int_equal(lk_authz_origin(&f->a, o, strlen("https://app.example")), LK_ETOOBIG);
+	assert_int_equal(lk_authz_origin(&f->a, o, strlen("https:") + 1), LK_OK);
+	assert_string_equal(o, "https:");
+	assert_int_equal(lk_authz_origin(&f->a, o, strlen("https:")), LK_ETOOBIG);
 	ASSERT_OK(f, "response_type=code&client_id=%s" PKCE, f->qry);
 	assert_int_equal(lk_authz_origin(&f->a, o, sizeof(o)), LK_OK);
-	assert_string_equal(o, "https://q.example");
+	assert_string_equal(o, "https:");
+	/* A loopback host on any port (RFC 8252 §7.3). */
 	ASSERT_OK(f, "response_type=code&client_id=%s&redirect_uri=http://127.0.0.1:5555/cb" PKCE,
 		  f->nat);
 	assert_int_equal(lk_authz_origin(&f->a, o, sizeof(o)), LK_OK);
-	assert_string_equal(o, "http://127.0.0.1:5555");
+	assert_string_equal(o, "http://127.0.0.1:*");
 	ASSERT_OK(f, "response_type=code&client_id=%s" PKCE, f->ttl);
 	strcpy(o, "x");
 	assert_int_equal(lk_authz_origin(&f->a, o, sizeof(o)), LK_OK);

@@ -172,7 +172,7 @@ static void test_hint(void **state)
 	assert_non_null(l.client);
 	assert_string_equal(l.client->app.client_id, f->rp);
 	assert_string_equal(l.redirect, BYE "?state=a%20b%26c");
-	assert_string_equal(l.origin, "https://rp.example");
+	assert_string_equal(l.origin, "https:");
 	lk_logout_release(&l);
 	assert_null(l.redirect);
 
