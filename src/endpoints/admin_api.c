@@ -395,8 +395,15 @@ static void serve(void *ctx, struct lk_request *req, struct lk_response *res, vo
 							 : "the query string is malformed");
 		return;
 	}
-	if (authenticate(&a))
+	if (authenticate(&a)) {
 		route(&a);
+		/* What changed is in force for this server's next request. */
+		if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0 &&
+		    res->status >= 200 && res->status < 300)
+			lk_ctx_reload_now(
+				a.c, a.s,
+				strncmp(req->path + strlen(LK_PATH_ADMIN_API), "keys", 4) == 0);
+	}
 	lk_user_release(&a.user);
 }
 

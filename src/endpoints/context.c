@@ -3,9 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "endpoints/endpoints.h"
 #include "endpoints/limits.h"
+#include "oauth/signing_keys.h"
 
 /* Closes a thread's connection when the thread exits. */
 static void close_store(void *p)
@@ -160,4 +162,22 @@ void lk_ctx_flush_audit(struct lk_ctx *ctx, struct lk_store *s)
 {
 	if (ctx->audit && s)
 		(void)lk_audit_queue_flush(ctx->audit, s, NULL);
+}
+
+void lk_ctx_reload_now(struct lk_ctx *ctx, struct lk_store *s, bool keys)
+{
+	struct lk_clients *clients = NULL;
+	struct lk_keyring *kr = NULL;
+	int64_t now = lk_now();
+
+	if (lk_clients_load(s, now, &clients) == LK_OK)
+		lk_ctx_set_clients(ctx, clients);
+	else
+		lk_warn("cannot reload the applications after a change");
+	if (!keys)
+		return;
+	if (lk_signing_keys_load(s, &ctx->mk, now, &kr) == LK_OK)
+		lk_ctx_set_keyring(ctx, kr);
+	else
+		lk_warn("cannot reload the signing keys after a change");
 }

@@ -8,6 +8,7 @@
 #define LK_ENDPOINTS_CONTEXT_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config/config.h"
@@ -68,6 +69,15 @@ struct lk_clients *lk_ctx_clients(struct lk_ctx *ctx);
 
 /* Swaps in a new application snapshot, taking over the caller's reference. */
 void lk_ctx_set_clients(struct lk_ctx *ctx, struct lk_clients *c);
+
+/*
+ * Rebuilds the application snapshot from s at once, and the keyring too
+ * when keys is true, so that a change made through this server (the admin
+ * API) is in force for its very next request rather than after the
+ * refresher's next look at the change counter. Logged on error; the old
+ * snapshots stay then.
+ */
+void lk_ctx_reload_now(struct lk_ctx *ctx, struct lk_store *s, bool keys);
 
 /*
  * Writes the queued audit events to s (the refresher thread calls it every

@@ -70,8 +70,7 @@ static enum lk_err app_defaults(struct lk_registry *r, struct lk_app *a)
 /* Applications with a client secret: confidential, not certificate-based. */
 static bool has_secret(const struct lk_app *a)
 {
-	return a->client_type == LK_CLIENT_CONFIDENTIAL &&
-	       a->grant != LK_GRANT_CLIENT_CERTIFICATE;
+	return a->client_type == LK_CLIENT_CONFIDENTIAL && a->grant != LK_GRANT_CLIENT_CERTIFICATE;
 }
 
 /* Creates a secret, stores its hash; the secret itself goes to the caller. */
@@ -181,8 +180,9 @@ enum lk_err lk_registry_app_update(struct lk_registry *r, const char *app,
 
 		/* An app that now needs a secret may not have one yet. */
 		if (lk_store_secret_list(r->store, a.client_id, &secrets, &n) == LK_OK && !n)
-			lk_reg_warn(r, "the application has no client secret yet; run "
-				       "'latchkey app rotate-secret' to issue one");
+			lk_reg_warn(r, "the application has no client secret yet; %s to issue one",
+				    r->api_names ? "rotate its secret"
+						 : "run 'latchkey app rotate-secret'");
 		free(secrets);
 	}
 	err = lk_reg_end(r, err, "app.update", "app", a.client_id, a.name);
@@ -238,8 +238,8 @@ enum lk_err lk_registry_app_remove(struct lk_registry *r, const char *app)
 	return err;
 }
 
-enum lk_err lk_registry_app_rotate_secret(struct lk_registry *r, const char *app,
-					  int grace_minutes, char secret[LK_TOKEN_MAX])
+enum lk_err lk_registry_app_rotate_secret(struct lk_registry *r, const char *app, int grace_minutes,
+					  char secret[LK_TOKEN_MAX])
 {
 	struct lk_app a = {0};
 	int64_t id = 0;
@@ -255,10 +255,10 @@ enum lk_err lk_registry_app_rotate_secret(struct lk_registry *r, const char *app
 		return err;
 	err = find_app(r, app, &a);
 	if (!err && !has_secret(&a))
-		err = lk_reg_fail(r, LK_ESTATE, "application '%s' has no client secret (%s)",
-				  a.name,
-				  a.client_type == LK_CLIENT_PUBLIC ? "public client"
-								    : "it signs with its certificate");
+		err = lk_reg_fail(
+			r, LK_ESTATE, "application '%s' has no client secret (%s)", a.name,
+			a.client_type == LK_CLIENT_PUBLIC ? "public client"
+							  : "it signs with its certificate");
 	if (!err)
 		err = new_secret(r, a.client_id, secret, &id);
 	/* The old secrets keep working for the grace period, then stop. */

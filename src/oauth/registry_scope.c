@@ -21,8 +21,8 @@ static bool valid_scope_name(const char *s)
 	return true;
 }
 
-enum lk_err lk_registry_scope_add(struct lk_registry *r, const char *name,
-				  const char *description, bool certificate)
+enum lk_err lk_registry_scope_add(struct lk_registry *r, const char *name, const char *description,
+				  bool certificate)
 {
 	struct lk_scope sc = {
 		.name = (char *)name,
@@ -33,9 +33,10 @@ enum lk_err lk_registry_scope_add(struct lk_registry *r, const char *name,
 	enum lk_err err;
 
 	if (!valid_scope_name(name))
-		return lk_reg_invalid(r, "NAME: '%s' is not a scope name (1-%d of letters, digits "
-					 "and _ . : / -)",
-				      name, SCOPE_NAME_MAX);
+		return lk_reg_invalid(r,
+				      "%s: '%s' is not a scope name (1-%d of letters, digits "
+				      "and _ . : / -)",
+				      lk_reg_field(r, "NAME", "name"), name, SCOPE_NAME_MAX);
 	if (strlen(sc.description) > SCOPE_DESC_MAX || lk_reg_has_control(sc.description, false))
 		return lk_reg_invalid(r, "%s: at most %d characters, no control characters",
 				      lk_reg_field(r, "--description", "description"),
@@ -130,7 +131,8 @@ enum lk_err lk_registry_audit_list(struct lk_registry *r, int limit, struct lk_a
 
 	r->err[0] = '\0';
 	if (limit < 1 || limit > 10000)
-		return lk_reg_invalid(r, "%s: must be 1 to 10000", lk_reg_field(r, "--limit", "limit"));
+		return lk_reg_invalid(r, "%s: must be 1 to 10000",
+				      lk_reg_field(r, "--limit", "limit"));
 	err = lk_store_audit_list(r->store, limit, out, n);
 	return err ? lk_reg_store_error(r, err, "read the audit log") : LK_OK;
 }

@@ -190,20 +190,24 @@ static enum lk_err user_taken(struct lk_registry *r, const struct lk_user *u)
 			   lk_reg_field(r, "--email", "email"), u->email);
 }
 
-static enum lk_err add_user(struct lk_registry *r, const struct lk_user_input *in,
-			    const char *password, struct lk_user *u, char *generated)
+/*
+ * Inserts the user of in with the password hash made beforehand (taken over:
+ * u owns it from here).
+ */
+static enum lk_err add_user(struct lk_registry *r, const struct lk_user_input *in, char *hash,
+			    struct lk_user *u)
 {
 	char domain[DOMAIN_MAX + 1], name[USERNAME_MAX + 1];
-	char *hash = NULL;
 	enum lk_err err;
 
 	memset(u, 0, sizeof(*u));
+	u->password_hash = hash;
 	if (!in->user || lk_user_name_parse(in->user, r->cfg->default_domain, domain,
 					    sizeof(domain), name, sizeof(name)))
 		return lk_reg_invalid(r,
-				      "USER: '%s' is not a user name (domain\\user or user: "
+				      "%s: '%s' is not a user name (domain\\user or user: "
 				      "letters, digits and . _ - @ +)",
-				      in->user ? in->user : "");
+				      lk_reg_field(r, "USER", "user"), in->user ? in->user : "");
 	if ((err = lk_reg_set_str(&u->domain, domain)) ||
 	    (err = lk_reg_set_str(&u->username, name)))
 		return err;
@@ -217,11 +221,8 @@ static enum lk_err add_user(struct lk_registry *r, const struct lk_user_input *i
 	u->enabled = true;
 	u->created_at = u->updated_at = r->now;
 	err = apply_profile(r, in, u);
-	if (!err)
-		err = make_password(r, password, generated, &hash);
 	if (err)
 		return err;
-	u->password_hash = hash;
 	err = lk_store_user_insert(r->store, u, &u->id);
 	if (err == LK_EEXIST)
 		return user_taken(r, u);
@@ -232,15 +233,30 @@ enum lk_err lk_registry_user_add(struct lk_registry *r, const struct lk_user_inp
 				 const char *password, struct lk_user *out, char *generated)
 {
 	struct lk_user u = {0};
-	char id[260] = "";
+	char id[260] = "", warn[LK_REGISTRY_MSG];
+	char *hash = NULL;
 	enum lk_err err;
 
 	if (generated)
 		generated[0] = '\0';
-	err = lk_reg_begin(r);
+	/*
+	 * Argon2id takes tens of milliseconds: it runs before the transaction,
+	 * which on SQLite holds the database's write lock from its start.
+	 */
+	r->err[0] = r->warn[0] = '\0';
+	err = make_password(r, password, generated, &hash);
 	if (err)
 		return err;
-	err = add_user(r, in, password, &u, generated);
+	memcpy(warn, r->warn, sizeof(warn));
+	err = lk_reg_begin(r);
+	if (err) {
+		lk_free_secret(hash);
+		if (generated)
+			lk_wipe(generated, LK_PASSWORD_GENERATED_LEN + 1);
+		return err;
+	}
+	memcpy(r->warn, warn, sizeof(warn));
+	err = add_user(r, in, hash, &u);
 	if (!err && u.role == LK_ROLE_ADMIN)
 		lk_reg_warn(r, "'%s\\%s' is an administrator", u.domain, u.username);
 	if (u.domain && u.username)
@@ -415,21 +431,30 @@ enum lk_err lk_registry_user_passwd(struct lk_registry *r, const char *user, con
 {
 	struct lk_user u = {0};
 	char *hash = NULL;
-	char id[260] = "";
+	char id[260] = "", warn[LK_REGISTRY_MSG];
 	enum lk_err err;
 
 	if (generated)
 		generated[0] = '\0';
-	err = lk_reg_begin(r);
+	/* Hashed before the transaction, as for user_add. */
+	r->err[0] = r->warn[0] = '\0';
+	err = make_password(r, password, generated, &hash);
 	if (err)
 		return err;
+	memcpy(warn, r->warn, sizeof(warn));
+	err = lk_reg_begin(r);
+	if (err) {
+		lk_free_secret(hash);
+		if (generated)
+			lk_wipe(generated, LK_PASSWORD_GENERATED_LEN + 1);
+		return err;
+	}
+	memcpy(r->warn, warn, sizeof(warn));
 	err = find_user(r, user, &u);
 	if (!err) {
 		user_id_text(&u, id, sizeof(id));
-		err = make_password(r, password, generated, &hash);
-	}
-	if (!err)
 		err = lk_store_user_set_password(r->store, u.id, hash, r->now);
+	}
 	lk_free_secret(hash);
 	err = lk_reg_end(r, err, "user.passwd", "user", id, "");
 	if (err && generated)

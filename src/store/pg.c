@@ -10,6 +10,7 @@
  * the rest of the ops.
  */
 #include "store/pg_int.h"
+#include "store/upstream_int.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -471,6 +472,7 @@ enum lk_err lk_pg_key_delete_expired(struct lk_store *s, int64_t now, int *delet
 
 static const struct lk_store_ops pg_ops = {
 	.name = "postgres",
+	.upstream = &lk_pg_upstream_ops,
 	.close = lk_pg_close,
 	.migrate = lk_pg_migrate,
 	.schema_version = lk_pg_schema_version,

@@ -11,6 +11,7 @@
  * which also holds the statement table.
  */
 #include "store/sqlite_int.h"
+#include "store/upstream_int.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -703,6 +704,7 @@ static enum lk_err sqlite_key_delete_expired(struct lk_store *base, int64_t now,
 
 static const struct lk_store_ops sqlite_ops = {
 	.name = "sqlite",
+	.upstream = &lk_sqlite_upstream_ops,
 	.close = sqlite_close,
 	.migrate = sqlite_migrate,
 	.schema_version = sqlite_schema_version,

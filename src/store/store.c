@@ -151,14 +151,10 @@ enum lk_err lk_store_change_bump(struct lk_store *s)
 	return s ? s->ops->change_bump(s) : LK_EINVAL;
 }
 
-/*
- * The upstream-provider operations of the backend behind s (upstream_int.h):
- * every connection is one of the two backends, told apart by name.
- */
+/* The upstream-provider operations of the backend behind s (upstream_int.h). */
 static const struct lk_store_upstream_ops *upstream_ops(const struct lk_store *s)
 {
-	return strcmp(s->ops->name, "postgres") == 0 ? &lk_pg_upstream_ops
-						     : &lk_sqlite_upstream_ops;
+	return s->ops->upstream;
 }
 
 /* A required string: LK_EINVAL when missing or empty, LK_ETOOBIG when too long. */

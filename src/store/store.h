@@ -93,8 +93,12 @@ struct lk_audit_filter {
 	int64_t since;		   /* at >= since (Unix seconds) */
 };
 
+struct lk_store_upstream_ops;
+
 struct lk_store_ops {
 	const char *name; /* "sqlite", "postgres" */
+	/* The upstream-provider operations (store/upstream_int.h). */
+	const struct lk_store_upstream_ops *upstream;
 	void (*close)(struct lk_store *s);
 	enum lk_err (*migrate)(struct lk_store *s, int *from, int *to);
 	enum lk_err (*schema_version)(struct lk_store *s, int *version);

@@ -1,8 +1,8 @@
 /*
  * Private to src/store/: the upstream-provider operations of each backend
- * (sqlite_upstream.c, pg_upstream.c). They live in a table of their own,
- * chosen by the backend's name, so that they stay apart from the main ops
- * table; store.c has checked every argument before they run.
+ * (sqlite_upstream.c, pg_upstream.c), in a table of their own that the
+ * backend's main table points to; store.c has checked every argument before
+ * they run.
  */
 #ifndef LK_STORE_UPSTREAM_INT_H
 #define LK_STORE_UPSTREAM_INT_H
