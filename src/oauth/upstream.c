@@ -51,11 +51,11 @@ struct lk_upstreams {
 	void *fetch_arg;
 };
 
-static enum lk_err default_fetch(void *arg, const struct lk_uphttp_request *req,
-				 struct lk_uphttp_response *out)
+static enum lk_err default_fetch(void *arg, const struct lk_outbound_request *req,
+				 struct lk_outbound_response *out)
 {
 	(void)arg;
-	return lk_uphttp_fetch(req, out);
+	return lk_outbound_fetch(req, out);
 }
 
 void lk_up_discovery_release(struct lk_up_discovery *d)
@@ -76,7 +76,7 @@ enum lk_err lk_upstreams_new(const struct lk_config *cfg, struct lk_upstreams **
 
 	if (!cfg || !out)
 		return LK_EINVAL;
-	err = lk_uphttp_global_init();
+	err = lk_outbound_global_init();
 	if (err)
 		return err;
 	u = calloc(1, sizeof(*u));
@@ -86,7 +86,7 @@ enum lk_err lk_upstreams_new(const struct lk_config *cfg, struct lk_upstreams **
 		if (u)
 			free(u->ups);
 		free(u);
-		lk_uphttp_global_cleanup();
+		lk_outbound_global_cleanup();
 		return LK_ENOMEM;
 	}
 	u->n = cfg->nupstreams;
@@ -108,7 +108,7 @@ void lk_upstreams_free(struct lk_upstreams *u)
 	free(u->ups);
 	pthread_mutex_destroy(&u->lock);
 	free(u);
-	lk_uphttp_global_cleanup();
+	lk_outbound_global_cleanup();
 }
 
 void lk_upstreams_set_fetch(struct lk_upstreams *u, lk_upstream_fetch_fn fn, void *arg)
@@ -139,8 +139,8 @@ const struct lk_upstream_config *lk_upstreams_find(const struct lk_upstreams *u,
 	return i < 0 ? NULL : u->ups[i].cfg;
 }
 
-enum lk_err lk_up_fetch(struct lk_upstreams *u, const struct lk_uphttp_request *req,
-			struct lk_uphttp_response *out)
+enum lk_err lk_up_fetch(struct lk_upstreams *u, const struct lk_outbound_request *req,
+			struct lk_outbound_response *out)
 {
 	lk_upstream_fetch_fn fn;
 	void *arg;
@@ -159,8 +159,8 @@ enum lk_err lk_up_fetch(struct lk_upstreams *u, const struct lk_uphttp_request *
 static enum lk_err get_json(struct lk_upstreams *u, const char *name, const char *what,
 			    const char *url, json_t **out)
 {
-	struct lk_uphttp_request req = {.url = url};
-	struct lk_uphttp_response res = {0};
+	struct lk_outbound_request req = {.url = url};
+	struct lk_outbound_response res = {0};
 	json_t *doc = NULL;
 	enum lk_err err = lk_up_fetch(u, &req, &res);
 
@@ -181,7 +181,7 @@ static enum lk_err get_json(struct lk_upstreams *u, const char *name, const char
 	err = LK_OK;
 out:
 	json_decref(doc);
-	lk_uphttp_response_release(&res);
+	lk_outbound_response_release(&res);
 	return err == LK_OK ? LK_OK : LK_EIO;
 }
 
@@ -194,7 +194,7 @@ static enum lk_err endpoint(const char *name, const json_t *doc, const char *mem
 
 	if (!v && !required)
 		s = "";
-	else if (!s || !lk_uphttp_url_allowed(s)) {
+	else if (!s || !lk_outbound_url_allowed(s)) {
 		lk_warn("upstream %s: discovery member %s is missing or not an allowed URL", name,
 			member);
 		return LK_EIO;
@@ -294,7 +294,7 @@ enum lk_err lk_up_discovery_get(struct lk_upstreams *u, int i, int64_t now,
 {
 	struct upstream *up = &u->ups[i];
 	struct lk_up_discovery fresh = {0};
-	char url[LK_UPHTTP_URL_MAX + 1];
+	char url[LK_OUTBOUND_URL_MAX + 1];
 	json_t *doc = NULL;
 	enum lk_err err = LK_ENOTFOUND;
 

@@ -19,7 +19,7 @@
 
 #include "config/config.h"
 #include "core/err.h"
-#include "oauth/upstream_http.h"
+#include "http/outbound.h"
 
 /* The authentication method of a session begun at an upstream. */
 #define LK_AMR_UPSTREAM "fed"
@@ -42,11 +42,11 @@
 #define LK_UPSTREAM_SECRET_LEN 43
 
 /*
- * Performs one outbound request, as lk_uphttp_fetch does (the default);
+ * Performs one outbound request, as lk_outbound_fetch does (the default);
  * tests substitute a function that answers from memory.
  */
-typedef enum lk_err (*lk_upstream_fetch_fn)(void *arg, const struct lk_uphttp_request *req,
-					    struct lk_uphttp_response *out);
+typedef enum lk_err (*lk_upstream_fetch_fn)(void *arg, const struct lk_outbound_request *req,
+					    struct lk_outbound_response *out);
 
 struct lk_upstreams;
 
@@ -60,7 +60,7 @@ enum lk_err lk_upstreams_new(const struct lk_config *cfg, struct lk_upstreams **
 /* Frees the caches. NULL is a no-op. */
 void lk_upstreams_free(struct lk_upstreams *u);
 
-/* Replaces how requests are made (tests); fn NULL restores lk_uphttp_fetch. */
+/* Replaces how requests are made (tests); fn NULL restores lk_outbound_fetch. */
 void lk_upstreams_set_fetch(struct lk_upstreams *u, lk_upstream_fetch_fn fn, void *arg);
 
 /* The configuration of upstream name, or NULL when there is none. */

@@ -26,13 +26,13 @@ int lk_up_index(const struct lk_upstreams *u, const char *name);
 const struct lk_upstream_config *lk_up_config(const struct lk_upstreams *u, int i);
 
 /* One request through u's fetch function. */
-enum lk_err lk_up_fetch(struct lk_upstreams *u, const struct lk_uphttp_request *req,
-			struct lk_uphttp_response *out);
+enum lk_err lk_up_fetch(struct lk_upstreams *u, const struct lk_outbound_request *req,
+			struct lk_outbound_response *out);
 
 /*
  * The discovery document of upstream i, from the cache or fetched (and
  * checked: issuer equal to the configured one, endpoints that
- * lk_uphttp_url_allowed accepts). *out is a copy the caller releases.
+ * lk_outbound_url_allowed accepts). *out is a copy the caller releases.
  */
 enum lk_err lk_up_discovery_get(struct lk_upstreams *u, int i, int64_t now,
 				struct lk_up_discovery *out);

@@ -376,7 +376,7 @@ static enum lk_err token_request(const struct lk_upstream_config *c,
 
 /* Logs the error code of an upstream's error answer (RFC 6749 §5.2), never more. */
 static void log_error_answer(const char *name, const char *what,
-			     const struct lk_uphttp_response *res)
+			     const struct lk_outbound_response *res)
 {
 	json_t *doc = json_loadb(res->body, res->len, 0, NULL);
 	const char *code = claim_str(doc, LK_P_ERROR);
@@ -396,8 +396,8 @@ static enum lk_err redeem_code(struct lk_upstreams *u, const struct lk_upstream_
 			       const char *code, const struct lk_upstream_secrets *sec,
 			       char **id_token, char **access_token)
 {
-	struct lk_uphttp_response res = {0};
-	struct lk_uphttp_request req = {.url = d->token_endpoint};
+	struct lk_outbound_response res = {0};
+	struct lk_outbound_request req = {.url = d->token_endpoint};
 	struct lk_buf form;
 	char *auth = NULL;
 	json_t *doc = NULL;
@@ -444,7 +444,7 @@ out:
 		json_object_clear(doc);
 		json_decref(doc);
 	}
-	lk_uphttp_response_release(&res);
+	lk_outbound_response_release(&res);
 	lk_buf_wipe(&form);
 	lk_free_secret(auth);
 	return err;
@@ -455,8 +455,8 @@ static enum lk_err read_userinfo(struct lk_upstreams *u, const struct lk_upstrea
 				 const struct lk_up_discovery *d, const char *access_token,
 				 struct lk_upstream_identity *id)
 {
-	struct lk_uphttp_response res = {0};
-	struct lk_uphttp_request req = {.url = d->userinfo_endpoint};
+	struct lk_outbound_response res = {0};
+	struct lk_outbound_request req = {.url = d->userinfo_endpoint};
 	json_t *doc = NULL;
 	const char *sub;
 	char *auth = NULL;
@@ -489,7 +489,7 @@ static enum lk_err read_userinfo(struct lk_upstreams *u, const struct lk_upstrea
 	err = take_claims(id, doc);
 out:
 	json_decref(doc);
-	lk_uphttp_response_release(&res);
+	lk_outbound_response_release(&res);
 	lk_free_secret(auth);
 	return err;
 }

@@ -50,7 +50,7 @@ static struct keys keys;
 static struct lk_config cfg;
 static struct lk_upstreams *ups;
 
-static enum lk_err answer(const char *body, const char *ct, struct lk_uphttp_response *out)
+static enum lk_err answer(const char *body, const char *ct, struct lk_outbound_response *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->status = 200;
@@ -60,8 +60,8 @@ static enum lk_err answer(const char *body, const char *ct, struct lk_uphttp_res
 	return out->body ? LK_OK : LK_ENOMEM;
 }
 
-static enum lk_err fake_fetch(void *arg, const struct lk_uphttp_request *req,
-			      struct lk_uphttp_response *out)
+static enum lk_err fake_fetch(void *arg, const struct lk_outbound_request *req,
+			      struct lk_outbound_response *out)
 {
 	struct fake *f = arg;
 
@@ -475,16 +475,16 @@ static void test_redeem(void **state)
 static void test_url_allowed(void **state)
 {
 	(void)state;
-	assert_true(lk_uphttp_url_allowed("https://idp.example/x"));
-	assert_true(lk_uphttp_url_allowed("http://127.0.0.1:8080/x"));
-	assert_true(lk_uphttp_url_allowed("http://[::1]:8080/x"));
-	assert_true(lk_uphttp_url_allowed("http://localhost/x"));
-	assert_false(lk_uphttp_url_allowed("http://idp.example/x"));
-	assert_false(lk_uphttp_url_allowed("http://127.0.0.1.evil.example/x"));
-	assert_false(lk_uphttp_url_allowed("https://user:pw@idp.example/x"));
-	assert_false(lk_uphttp_url_allowed("file:///etc/passwd"));
-	assert_false(lk_uphttp_url_allowed("ftp://idp.example/"));
-	assert_false(lk_uphttp_url_allowed(""));
+	assert_true(lk_outbound_url_allowed("https://idp.example/x"));
+	assert_true(lk_outbound_url_allowed("http://127.0.0.1:8080/x"));
+	assert_true(lk_outbound_url_allowed("http://[::1]:8080/x"));
+	assert_true(lk_outbound_url_allowed("http://localhost/x"));
+	assert_false(lk_outbound_url_allowed("http://idp.example/x"));
+	assert_false(lk_outbound_url_allowed("http://127.0.0.1.evil.example/x"));
+	assert_false(lk_outbound_url_allowed("https://user:pw@idp.example/x"));
+	assert_false(lk_outbound_url_allowed("file:///etc/passwd"));
+	assert_false(lk_outbound_url_allowed("ftp://idp.example/"));
+	assert_false(lk_outbound_url_allowed(""));
 }
 
 int main(void)

@@ -1,8 +1,8 @@
 /*
- * Outbound HTTP to upstream providers with libcurl (see upstream_http.h for
+ * Outbound HTTP with libcurl (see outbound.h for
  * the limits and why).
  */
-#include "oauth/upstream_http.h"
+#include "http/outbound.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -23,12 +23,12 @@ struct body {
 	bool too_big;
 };
 
-enum lk_err lk_uphttp_global_init(void)
+enum lk_err lk_outbound_global_init(void)
 {
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? LK_OK : LK_EINTERNAL;
 }
 
-void lk_uphttp_global_cleanup(void)
+void lk_outbound_global_cleanup(void)
 {
 	curl_global_cleanup();
 }
@@ -43,13 +43,13 @@ static bool loopback_host(const char *host)
 	return strncmp(host, "127.", 4) == 0 && strspn(host, "0123456789.") == strlen(host);
 }
 
-bool lk_uphttp_url_allowed(const char *url)
+bool lk_outbound_url_allowed(const char *url)
 {
 	CURLU *u;
 	char *scheme = NULL, *host = NULL, *user = NULL, *password = NULL;
 	bool ok = false;
 
-	if (!url || strnlen(url, LK_UPHTTP_URL_MAX + 1) > LK_UPHTTP_URL_MAX)
+	if (!url || strnlen(url, LK_OUTBOUND_URL_MAX + 1) > LK_OUTBOUND_URL_MAX)
 		return false;
 	u = curl_url();
 	if (!u)
@@ -75,14 +75,14 @@ out:
 	return ok;
 }
 
-/* libcurl's write callback: keeps at most LK_UPHTTP_MAX_BODY bytes. */
+/* libcurl's write callback: keeps at most LK_OUTBOUND_MAX_BODY bytes. */
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 {
 	struct body *b = arg;
 	size_t n = size * nmemb, cap;
 	char *grown;
 
-	if (n > LK_UPHTTP_MAX_BODY - b->len) {
+	if (n > LK_OUTBOUND_MAX_BODY - b->len) {
 		b->too_big = true;
 		return 0; /* a short count makes libcurl stop */
 	}
@@ -118,7 +118,7 @@ static void media_type(const char *ct, char *out, size_t outlen)
 }
 
 /* Sets the options every request shares; false when libcurl refuses one. */
-static bool set_options(CURL *h, const struct lk_uphttp_request *req, struct curl_slist *headers,
+static bool set_options(CURL *h, const struct lk_outbound_request *req, struct curl_slist *headers,
 			struct body *b, char *errbuf)
 {
 	const char *ca = getenv("SSL_CERT_FILE");
@@ -126,13 +126,13 @@ static bool set_options(CURL *h, const struct lk_uphttp_request *req, struct cur
 		  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
 		  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
 		  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-		  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)LK_UPHTTP_CONNECT_MS) ==
+		  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)LK_OUTBOUND_CONNECT_MS) ==
 			  CURLE_OK &&
-		  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)LK_UPHTTP_TOTAL_MS) == CURLE_OK &&
+		  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)LK_OUTBOUND_TOTAL_MS) == CURLE_OK &&
 		  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
 		  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK &&
-		  curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)LK_UPHTTP_MAX_BODY) ==
-			  CURLE_OK &&
+		  curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
+				   (curl_off_t)LK_OUTBOUND_MAX_BODY) == CURLE_OK &&
 		  curl_easy_setopt(h, CURLOPT_USERAGENT, "latchkey") == CURLE_OK &&
 		  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers) == CURLE_OK &&
 		  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data) == CURLE_OK &&
@@ -149,7 +149,7 @@ static bool set_options(CURL *h, const struct lk_uphttp_request *req, struct cur
 }
 
 /* The request's headers; the Authorization line is zeroed by free_headers. */
-static struct curl_slist *make_headers(const struct lk_uphttp_request *req, char **auth_line)
+static struct curl_slist *make_headers(const struct lk_outbound_request *req, char **auth_line)
 {
 	struct curl_slist *list = NULL, *next;
 	size_t n;
@@ -189,9 +189,10 @@ static void free_headers(struct curl_slist *list)
 	curl_slist_free_all(list);
 }
 
-enum lk_err lk_uphttp_fetch(const struct lk_uphttp_request *req, struct lk_uphttp_response *out)
+enum lk_err lk_outbound_fetch(const struct lk_outbound_request *req,
+			      struct lk_outbound_response *out)
 {
-	struct lk_uphttp_response r = {0};
+	struct lk_outbound_response r = {0};
 	struct body b = {0};
 	struct curl_slist *headers = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
@@ -200,7 +201,7 @@ enum lk_err lk_uphttp_fetch(const struct lk_uphttp_request *req, struct lk_uphtt
 	CURLcode rc;
 	enum lk_err err = LK_EINVAL;
 
-	if (!req || !out || !lk_uphttp_url_allowed(req->url))
+	if (!req || !out || !lk_outbound_url_allowed(req->url))
 		goto out;
 	err = LK_ENOMEM;
 	h = curl_easy_init();
@@ -213,7 +214,7 @@ enum lk_err lk_uphttp_fetch(const struct lk_uphttp_request *req, struct lk_uphtt
 	rc = curl_easy_perform(h);
 	if (b.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
 		lk_warn("upstream %s: the answer is larger than %d bytes", req->url,
-			LK_UPHTTP_MAX_BODY);
+			LK_OUTBOUND_MAX_BODY);
 		err = LK_ETOOBIG;
 		goto out;
 	}
@@ -252,7 +253,7 @@ out:
 	return err;
 }
 
-void lk_uphttp_response_release(struct lk_uphttp_response *r)
+void lk_outbound_response_release(struct lk_outbound_response *r)
 {
 	if (!r)
 		return;
