@@ -10,10 +10,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
-
 #include "core/log.h"
 #include "core/secure.h"
+#include "http/curl_lib.h"
 
 /* The body being received: grown by doubling, the old copy zeroed each time. */
 struct body {
@@ -25,12 +24,17 @@ struct body {
 
 enum lk_err lk_outbound_global_init(void)
 {
+	enum lk_err err = lk_curl_load();
+
+	if (err)
+		return err;
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? LK_OK : LK_EINTERNAL;
 }
 
 void lk_outbound_global_cleanup(void)
 {
-	curl_global_cleanup();
+	if (lk_curl_load() == LK_OK)
+		curl_global_cleanup();
 }
 
 /* A loopback host as libcurl's URL parser gives it (IPv6 without brackets). */
@@ -49,6 +53,8 @@ bool lk_outbound_url_allowed(const char *url)
 	char *scheme = NULL, *host = NULL, *user = NULL, *password = NULL;
 	bool ok = false;
 
+	if (lk_curl_load() != LK_OK)
+		return false;
 	if (!url || strnlen(url, LK_OUTBOUND_URL_MAX + 1) > LK_OUTBOUND_URL_MAX)
 		return false;
 	u = curl_url();

@@ -76,7 +76,8 @@ enum lk_err lk_upstreams_new(const struct lk_config *cfg, struct lk_upstreams **
 
 	if (!cfg || !out)
 		return LK_EINVAL;
-	err = lk_outbound_global_init();
+	/* Without upstreams, libcurl is never loaded (http/curl_lib.h). */
+	err = cfg->nupstreams ? lk_outbound_global_init() : LK_OK;
 	if (err)
 		return err;
 	u = calloc(1, sizeof(*u));
@@ -86,7 +87,8 @@ enum lk_err lk_upstreams_new(const struct lk_config *cfg, struct lk_upstreams **
 		if (u)
 			free(u->ups);
 		free(u);
-		lk_outbound_global_cleanup();
+		if (cfg->nupstreams)
+			lk_outbound_global_cleanup();
 		return LK_ENOMEM;
 	}
 	u->n = cfg->nupstreams;
@@ -105,10 +107,11 @@ void lk_upstreams_free(struct lk_upstreams *u)
 		lk_up_discovery_release(&u->ups[i].disc);
 		free(u->ups[i].jwks);
 	}
+	if (u->n)
+		lk_outbound_global_cleanup();
 	free(u->ups);
 	pthread_mutex_destroy(&u->lock);
 	free(u);
-	lk_outbound_global_cleanup();
 }
 
 void lk_upstreams_set_fetch(struct lk_upstreams *u, lk_upstream_fetch_fn fn, void *arg)

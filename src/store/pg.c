@@ -690,6 +690,9 @@ enum lk_err lk_pg_open(const char *url, struct lk_store **out)
 	struct lk_pg *pg;
 	enum lk_err err;
 
+	err = lk_pq_load();
+	if (err)
+		return err;
 	pg = calloc(1, sizeof(*pg));
 	if (!pg)
 		return LK_ENOMEM;

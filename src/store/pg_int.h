@@ -22,9 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <libpq-fe.h>
 
 #include "store/backend.h"
+#include "store/pq_lib.h"
 
 /*
  * Housekeeping deletes in batches of LK_STORE_JANITOR_BATCH rows (see
