@@ -77,14 +77,14 @@ static const struct {
 		     " " LK_CLAIM_PHONE_NUMBER " " LK_CLAIM_PHONE_NUMBER_VERIFIED
 
 /* Client authentication at introspection and revocation (client_auth.h). */
-#define INTROSPECTION_AUTH \
+#define INTROSPECTION_AUTH                                                                         \
 	LK_CM_AUTH_SECRET_BASIC " " LK_CM_AUTH_SECRET_POST " " LK_CM_AUTH_PRIVATE_KEY_JWT
 #define REVOCATION_AUTH INTROSPECTION_AUTH " " LK_CM_AUTH_NONE
 
 /* The token endpoint's grants and client authentication (oauth/token_grants.h). */
 #define TOKEN_GRANTS                                                                               \
-	LK_GT_AUTHORIZATION_CODE " " LK_GT_REFRESH_TOKEN " " LK_GT_PASSWORD " "                    \
-		LK_GT_CLIENT_CREDENTIALS " " LK_CM_GRANT_JWT_BEARER
+	LK_GT_AUTHORIZATION_CODE " " LK_GT_REFRESH_TOKEN " " LK_GT_PASSWORD                        \
+				 " " LK_GT_CLIENT_CREDENTIALS " " LK_CM_GRANT_JWT_BEARER
 
 /* The authorization endpoint (oauth/authorize.h): code only, S256 only, three modes. */
 #define RESPONSE_MODES LK_MODE_QUERY " " LK_MODE_FRAGMENT " " LK_MODE_FORM_POST

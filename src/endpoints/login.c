@@ -149,11 +149,7 @@ void lk_ep_login(void *ctx, struct lk_request *req, struct lk_response *res)
 		/* Refused before any password is hashed. */
 		if (!lk_ep_limit_login(c, req, res))
 			return;
-		if (lk_http_defer(req, check_login, NULL) != LK_OK) {
-			lk_ep_error_page(res, 503, "Temporarily unavailable",
-					 "The server is busy. Please try again in a moment.");
-			lk_res_header(res, "Retry-After", "1");
-		}
+		lk_ep_defer_page(req, res, check_login, NULL);
 		return;
 	}
 	s = lk_ctx_store(c);

@@ -47,6 +47,12 @@ void lk_ep_set_cookie(struct lk_ctx *c, struct lk_response *res, const char *nam
 void lk_ep_page(struct lk_response *res, int status, const char *tmpl, const char *title,
 		const struct lk_ui_var *vars, size_t n, const char *form_origin);
 
+/*
+ * Hands a page's slow work (a password hash, outbound HTTP) to the
+ * slow-work pool; when the pool is full, answers 503 with Retry-After.
+ */
+void lk_ep_defer_page(struct lk_request *req, struct lk_response *res, lk_slow_fn work, void *arg);
+
 /* An error page (error.html). */
 void lk_ep_error_page(struct lk_response *res, int status, const char *heading,
 		      const char *message);

@@ -379,3 +379,12 @@ out:
 	lk_wipe(code, sizeof(code));
 	lk_clients_unref(clients);
 }
+
+void lk_ep_defer_page(struct lk_request *req, struct lk_response *res, lk_slow_fn work, void *arg)
+{
+	if (lk_http_defer(req, work, arg) != LK_OK) {
+		lk_ep_error_page(res, 503, "Temporarily unavailable",
+				 "The server is busy. Please try again in a moment.");
+		lk_res_header(res, "Retry-After", "1");
+	}
+}

@@ -152,9 +152,5 @@ void lk_ep_upstream(void *ctx, struct lk_request *req, struct lk_response *res)
 		return;
 	}
 	/* The config outlives every request, so the worker may borrow it. */
-	if (lk_http_defer(req, is_callback ? callback : start, (void *)u) != LK_OK) {
-		lk_ep_error_page(res, 503, "Temporarily unavailable",
-				 "The server is busy. Please try again in a moment.");
-		lk_res_header(res, "Retry-After", "1");
-	}
+	lk_ep_defer_page(req, res, is_callback ? callback : start, (void *)u);
 }

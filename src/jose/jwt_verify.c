@@ -213,6 +213,22 @@ static int accepted_alg(const struct parsed_header *ph)
 }
 
 /*
+ * RFC 7519 §7.2 step 10: the claims set is a JSON object, without repeated
+ * members. *claims (json_decref it) only on LK_OK; LK_EPARSE otherwise.
+ */
+static enum lk_err claims_of(const uint8_t *payload, size_t len, json_t **claims)
+{
+	json_t *obj = json_loadb((const char *)payload, len, JSON_REJECT_DUPLICATES, NULL);
+
+	if (!json_is_object(obj)) {
+		json_decref(obj);
+		return LK_EPARSE;
+	}
+	*claims = obj;
+	return LK_OK;
+}
+
+/*
  * Checks the signature of the token with jwk, then parses the payload. The
  * signature must have the exact length the key gives (cjose is not trusted
  * to check it), and cjose must have read the same alg from the header as
@@ -226,7 +242,6 @@ static enum lk_err check_signature(const char *token, size_t len, const struct p
 	const char *alg;
 	uint8_t *plain = NULL;
 	size_t plain_len = 0;
-	json_t *obj = NULL;
 	enum lk_err err = LK_EDENIED;
 
 	if (p->sig_len != B64URL_LEN(sig_len))
@@ -241,18 +256,11 @@ static enum lk_err check_signature(const char *token, size_t len, const struct p
 		goto out;
 	if (!cjose_jws_verify(jws, jwk, NULL))
 		goto out;
-	/* RFC 7519 §7.2 step 10: the claims set is a JSON object. */
 	err = LK_EPARSE;
 	if (!cjose_jws_get_plaintext(jws, &plain, &plain_len, NULL) || !plain)
 		goto out;
-	obj = json_loadb((const char *)plain, plain_len, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(obj))
-		goto out;
-	*claims = obj;
-	obj = NULL;
-	err = LK_OK;
+	err = claims_of(plain, plain_len, claims);
 out:
-	json_decref(obj);
 	cjose_jws_release(jws);
 	return err;
 }
@@ -401,19 +409,10 @@ static enum lk_err payload_claims(const struct parts *p, json_t **claims)
 {
 	uint8_t *raw = NULL;
 	size_t raw_len = 0;
-	json_t *obj = NULL;
 	enum lk_err err = LK_EPARSE;
 
-	if (!cjose_base64url_decode(p->payload, p->payload_len, &raw, &raw_len, NULL))
-		goto out;
-	obj = json_loadb((const char *)raw, raw_len, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(obj))
-		goto out;
-	*claims = obj;
-	obj = NULL;
-	err = LK_OK;
-out:
-	json_decref(obj);
+	if (cjose_base64url_decode(p->payload, p->payload_len, &raw, &raw_len, NULL))
+		err = claims_of(raw, raw_len, claims);
 	cjose_get_dealloc()(raw);
 	return err;
 }

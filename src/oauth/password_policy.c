@@ -13,28 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/embed.h"
 #include "oauth/registry.h"
 
-/*
- * Embeds the file at path between the symbols sym and sym_end. The symbols
- * are hidden, so they resolve inside the binary without a dynamic
- * relocation; .pushsection leaves the compiler's own section choice alone.
- * The path is relative to the repository root, where every build runs; the
- * Makefile makes this file's object depend on the list.
- */
-#define EMBED(sym, path)                                                                           \
-	__asm__(".pushsection .rodata\n"                                                           \
-		".balign 16\n"                                                                     \
-		".globl " #sym "\n"                                                                \
-		".hidden " #sym "\n" #sym ":\n"                                                    \
-		".incbin \"" path "\"\n"                                                           \
-		".globl " #sym "_end\n"                                                            \
-		".hidden " #sym "_end\n" #sym "_end:\n"                                            \
-		".popsection\n");                                                                  \
-	extern const unsigned char sym[] __attribute__((visibility("hidden")));                    \
-	extern const unsigned char sym##_end[] __attribute__((visibility("hidden")))
-
-EMBED(lk_common_passwords, "src/oauth/common_passwords.txt");
+LK_EMBED(lk_common_passwords, "src/oauth/common_passwords.txt");
 
 /*
  * The most entries indexed, and the longest one: a fixed table needs no

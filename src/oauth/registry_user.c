@@ -177,6 +177,36 @@ static enum lk_err make_password(struct lk_registry *r, const char *password, ch
 	return LK_OK;
 }
 
+/*
+ * Hashes the password (make_password), then begins the change's
+ * transaction. Argon2id takes tens of milliseconds, and on SQLite a
+ * transaction holds the database's write lock from its start, so the hash
+ * comes first; a warning it gives survives the begin. On error nothing is
+ * left to free and generated is wiped.
+ */
+static enum lk_err hash_then_begin(struct lk_registry *r, const char *password, char *generated,
+				   char **hash)
+{
+	char warn[LK_REGISTRY_MSG];
+	enum lk_err err;
+
+	r->err[0] = r->warn[0] = '\0';
+	err = make_password(r, password, generated, hash);
+	if (err)
+		return err;
+	memcpy(warn, r->warn, sizeof(warn));
+	err = lk_reg_begin(r);
+	if (err) {
+		lk_free_secret(*hash);
+		*hash = NULL;
+		if (generated)
+			lk_wipe(generated, LK_PASSWORD_GENERATED_LEN + 1);
+		return err;
+	}
+	memcpy(r->warn, warn, sizeof(warn));
+	return LK_OK;
+}
+
 static enum lk_err user_taken(struct lk_registry *r, const struct lk_user *u)
 {
 	struct lk_user other = {0};
@@ -233,29 +263,15 @@ enum lk_err lk_registry_user_add(struct lk_registry *r, const struct lk_user_inp
 				 const char *password, struct lk_user *out, char *generated)
 {
 	struct lk_user u = {0};
-	char id[260] = "", warn[LK_REGISTRY_MSG];
+	char id[260] = "";
 	char *hash = NULL;
 	enum lk_err err;
 
 	if (generated)
 		generated[0] = '\0';
-	/*
-	 * Argon2id takes tens of milliseconds: it runs before the transaction,
-	 * which on SQLite holds the database's write lock from its start.
-	 */
-	r->err[0] = r->warn[0] = '\0';
-	err = make_password(r, password, generated, &hash);
+	err = hash_then_begin(r, password, generated, &hash);
 	if (err)
 		return err;
-	memcpy(warn, r->warn, sizeof(warn));
-	err = lk_reg_begin(r);
-	if (err) {
-		lk_free_secret(hash);
-		if (generated)
-			lk_wipe(generated, LK_PASSWORD_GENERATED_LEN + 1);
-		return err;
-	}
-	memcpy(r->warn, warn, sizeof(warn));
 	err = add_user(r, in, hash, &u);
 	if (!err && u.role == LK_ROLE_ADMIN)
 		lk_reg_warn(r, "'%s\\%s' is an administrator", u.domain, u.username);
@@ -431,25 +447,14 @@ enum lk_err lk_registry_user_passwd(struct lk_registry *r, const char *user, con
 {
 	struct lk_user u = {0};
 	char *hash = NULL;
-	char id[260] = "", warn[LK_REGISTRY_MSG];
+	char id[260] = "";
 	enum lk_err err;
 
 	if (generated)
 		generated[0] = '\0';
-	/* Hashed before the transaction, as for user_add. */
-	r->err[0] = r->warn[0] = '\0';
-	err = make_password(r, password, generated, &hash);
+	err = hash_then_begin(r, password, generated, &hash);
 	if (err)
 		return err;
-	memcpy(warn, r->warn, sizeof(warn));
-	err = lk_reg_begin(r);
-	if (err) {
-		lk_free_secret(hash);
-		if (generated)
-			lk_wipe(generated, LK_PASSWORD_GENERATED_LEN + 1);
-		return err;
-	}
-	memcpy(r->warn, warn, sizeof(warn));
 	err = find_user(r, user, &u);
 	if (!err) {
 		user_id_text(&u, id, sizeof(id));

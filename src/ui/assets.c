@@ -27,43 +27,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/embed.h"
 #include "core/log.h"
 #include "ui/ui_int.h"
 
-/*
- * Embeds the file at path between the symbols sym and sym_end. The symbols
- * are hidden, so they resolve inside the binary without a dynamic
- * relocation; .pushsection leaves the compiler's own section choice alone.
- */
-#define EMBED(sym, path)                                                                           \
-	__asm__(".pushsection .rodata\n"                                                           \
-		".balign 16\n"                                                                     \
-		".globl " #sym "\n"                                                                \
-		".hidden " #sym "\n" #sym ":\n"                                                    \
-		".incbin \"" path "\"\n"                                                           \
-		".globl " #sym "_end\n"                                                            \
-		".hidden " #sym "_end\n" #sym "_end:\n"                                            \
-		".popsection\n");                                                                  \
-	extern const unsigned char sym[] __attribute__((visibility("hidden")));                    \
-	extern const unsigned char sym##_end[] __attribute__((visibility("hidden")))
-
-EMBED(lk_ui_file_layout, "src/ui/templates/layout.html");
-EMBED(lk_ui_file_login, "src/ui/templates/login.html");
-EMBED(lk_ui_file_consent, "src/ui/templates/consent.html");
-EMBED(lk_ui_file_consent_scope, "src/ui/templates/consent_scope.html");
-EMBED(lk_ui_file_error, "src/ui/templates/error.html");
-EMBED(lk_ui_file_result, "src/ui/templates/result.html");
-EMBED(lk_ui_file_form_post, "src/ui/templates/form_post.html");
-EMBED(lk_ui_file_form_post_field, "src/ui/templates/form_post_field.html");
-EMBED(lk_ui_file_message, "src/ui/templates/message.html");
-EMBED(lk_ui_file_logout, "src/ui/templates/logout.html");
-EMBED(lk_ui_file_signup, "src/ui/templates/signup.html");
-EMBED(lk_ui_file_upstream_link, "src/ui/templates/upstream_link.html");
-EMBED(lk_ui_file_admin, "src/ui/templates/admin.html");
-EMBED(lk_ui_file_css, "src/ui/static/latchkey.css");
-EMBED(lk_ui_file_js, "src/ui/static/form_post.js");
-EMBED(lk_ui_file_admin_css, "src/ui/static/admin.css");
-EMBED(lk_ui_file_admin_js, "src/ui/static/admin.js");
+LK_EMBED(lk_ui_file_layout, "src/ui/templates/layout.html");
+LK_EMBED(lk_ui_file_login, "src/ui/templates/login.html");
+LK_EMBED(lk_ui_file_consent, "src/ui/templates/consent.html");
+LK_EMBED(lk_ui_file_consent_scope, "src/ui/templates/consent_scope.html");
+LK_EMBED(lk_ui_file_error, "src/ui/templates/error.html");
+LK_EMBED(lk_ui_file_result, "src/ui/templates/result.html");
+LK_EMBED(lk_ui_file_form_post, "src/ui/templates/form_post.html");
+LK_EMBED(lk_ui_file_form_post_field, "src/ui/templates/form_post_field.html");
+LK_EMBED(lk_ui_file_message, "src/ui/templates/message.html");
+LK_EMBED(lk_ui_file_logout, "src/ui/templates/logout.html");
+LK_EMBED(lk_ui_file_signup, "src/ui/templates/signup.html");
+LK_EMBED(lk_ui_file_upstream_link, "src/ui/templates/upstream_link.html");
+LK_EMBED(lk_ui_file_admin, "src/ui/templates/admin.html");
+LK_EMBED(lk_ui_file_css, "src/ui/static/latchkey.css");
+LK_EMBED(lk_ui_file_js, "src/ui/static/form_post.js");
+LK_EMBED(lk_ui_file_admin_css, "src/ui/static/admin.css");
+LK_EMBED(lk_ui_file_admin_js, "src/ui/static/admin.js");
 
 #define CT_CSS "text/css; charset=utf-8"
 #define CT_JS "text/javascript; charset=utf-8"
