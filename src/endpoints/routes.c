@@ -13,7 +13,8 @@ static const struct lk_route routes[] = {
 	{"GET,POST", LK_PATH_LOGIN, false, lk_ep_login},
 	{"GET", LK_PATH_UPSTREAM, true, lk_ep_upstream},
 	{"GET,POST", LK_PATH_CONSENT, false, lk_ep_consent},
-	{"GET,POST", LK_PATH_SIGNUP, false, lk_ep_signup},
+	/* Any method: while sign-up is off, every one gets the 404 of an unknown path. */
+	{NULL, LK_PATH_SIGNUP, false, lk_ep_signup},
 	{"GET", LK_PATH_STATIC, true, lk_ep_static},
 	/* Any method: the handler answers 405 itself, with Cache-Control: no-store. */
 	{NULL, LK_PATH_TOKEN, false, lk_ep_token},

@@ -317,6 +317,12 @@ void lk_ep_signup(void *ctx, struct lk_request *req, struct lk_response *res)
 		lk_ep_not_found(ctx, req, res);
 		return;
 	}
+	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0 &&
+	    strcmp(req->method, "POST") != 0) {
+		lk_ep_error_page(res, 405, "Method not allowed", "Use the sign-up form.");
+		lk_res_header(res, "Allow", "GET, HEAD, POST");
+		return;
+	}
 	if (strcmp(req->method, "POST") == 0) {
 		/* Refused before any password is hashed. */
 		if (!lk_ep_limit_login(c, req, res))

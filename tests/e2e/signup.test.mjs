@@ -117,6 +117,9 @@ describe('sign-up off (the default)', () => {
     });
     assert.equal(post.status, 404, post.text);
     assert.deepEqual(userList(dir), before);
+    // Nor does another method tell that the path exists.
+    const del = await fetch(`${srv.url}/signup`, { method: 'DELETE' });
+    assert.equal(del.status, 404);
   });
 });
 
@@ -177,6 +180,12 @@ describe('sign-up on', () => {
     }
     assert.ok(tags(page.text, 'a').some((l) => l.href === `/login?request=${a.id}`), 'a link back to sign in');
     assert.equal(alertText(page.text), null);
+  });
+
+  test('methods other than GET and POST: 405 with Allow', async () => {
+    const r = await fetch(`${srv.url}/signup`, { method: 'PUT' });
+    assert.equal(r.status, 405);
+    assert.equal(r.headers.get('allow'), 'GET, HEAD, POST');
   });
 
   test('refusals: a clear message, the form again without the password, nothing created', async () => {
