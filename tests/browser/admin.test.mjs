@@ -3,8 +3,9 @@
 // an application of every grant type through the form (a certificate file
 // uploaded through the file input), reads the keys shown once and uses them
 // at the token endpoint, rotates a secret with and without a grace period,
-// disables and deletes applications, manages users, scopes and signing keys,
-// and finds all of it in the audit log. The page runs under a strict CSP: any
+// disables and deletes applications, manages users (their whole profile, an
+// edit, a removal and its refusal while an application acts as the user),
+// scopes and signing keys, and finds all of it in the audit log. The page runs under a strict CSP: any
 // violation reported on the console fails the test. Screenshots of every
 // view are kept for people to look at (LATCHKEY_SCREENSHOT_DIR, default
 // build/screenshots), named admin-*.png.
@@ -394,7 +395,7 @@ test('users are added, get a new password, and are disabled', async () => {
   await page.getByText('Add a user').click();
   await page.getByLabel('User name').fill('carol');
   await page.getByLabel('Display name').fill('Carol Example');
-  await page.getByLabel('Email').fill('carol@example.com');
+  await page.getByLabel('Email', { exact: true }).fill('carol@example.com');
   await page.getByRole('button', { name: 'Add user' }).click();
   await page.locator('#lk-password').waitFor();
   const first = (await page.locator('#lk-password').textContent()).trim();
@@ -425,6 +426,152 @@ test('users are added, get a new password, and are disabled', async () => {
   const shown = srv.cli(['user', 'show', 'carol', '--json']);
   assert.equal(shown.json.role, 'admin');
   assert.equal(shown.json.enabled, false);
+});
+
+// Shows the users matching q (a new hash draws the list again).
+async function findUsers(q) {
+  await go(`#/users?q=${encodeURIComponent(q)}`, 'Users');
+  await page.waitForFunction((want) => location.hash.endsWith(want), `q=${encodeURIComponent(q)}`);
+}
+
+const userShow = (name) => srv.cli(['user', 'show', name, '--json']);
+
+test('a user is added with the whole profile', async () => {
+  await go('#/users', 'Users');
+  await page.getByText('Add a user').click();
+  await page.getByLabel('User name').fill('dave');
+  await page.getByLabel('Display name').fill('Dave Example');
+  await page.getByLabel('Given name').fill('Dave');
+  await page.getByLabel('Family name').fill('Example');
+  await page.getByLabel('Email', { exact: true }).fill('dave@example.com');
+  await page.getByRole('checkbox', { name: 'Email verified' }).check();
+  await page.getByLabel('Phone').fill('+1 555 0100');
+  await page.getByRole('button', { name: 'Add user' }).click();
+  await page.locator('#lk-password').waitFor();
+  await page.getByRole('cell', { name: 'Dave Example' }).waitFor();
+  const shown = userShow('dave');
+  assert.equal(shown.status, 0, shown.stderr);
+  assert.equal(shown.json.display_name, 'Dave Example');
+  assert.equal(shown.json.given_name, 'Dave');
+  assert.equal(shown.json.family_name, 'Example');
+  assert.equal(shown.json.email, 'dave@example.com');
+  assert.equal(shown.json.email_verified, true);
+  assert.equal(shown.json.phone_number, '+1 555 0100');
+  assert.equal(shown.json.role, 'user');
+  // The form is empty again for the next user.
+  await page.getByText('Add a user').click();
+  assert.equal(await page.getByLabel('Phone').inputValue(), '');
+  assert.equal(await page.getByRole('checkbox', { name: 'Email verified' }).isChecked(), false);
+});
+
+test('a user is edited through the Edit action: only what changed is sent', async () => {
+  const patches = [];
+  const onRequest = (r) => { if (r.method() === 'PATCH') patches.push({ url: r.url(), body: r.postDataJSON() }); };
+  page.on('request', onRequest);
+  try {
+    await findUsers('dave');
+    const edit = page.getByRole('button', { name: 'Edit: local\\dave', exact: true });
+    await edit.click();
+    const dlg = page.getByRole('dialog', { name: 'Edit local\\dave' });
+    await dlg.waitFor();
+    // The stored profile fills the form; focus is in its first field.
+    const email = dlg.getByLabel('Email', { exact: true });
+    assert.equal(await email.inputValue(), 'dave@example.com');
+    assert.equal(await dlg.getByLabel('Given name').inputValue(), 'Dave');
+    assert.equal(await dlg.getByLabel('Family name').inputValue(), 'Example');
+    assert.equal(await dlg.getByLabel('Phone').inputValue(), '+1 555 0100');
+    assert.equal(await dlg.getByRole('checkbox', { name: 'Email verified' }).isChecked(), true);
+    assert.equal(await page.evaluate(() => document.activeElement.type), 'email');
+    // Every control of the dialog has a label.
+    const unlabelled = await page.evaluate(() => [...document.querySelectorAll('dialog input, dialog select, dialog textarea')]
+      .filter((el) => !el.labels || el.labels.length === 0).map((el) => el.outerHTML));
+    assert.deepEqual(unlabelled, []);
+    await shot('user-edit');
+
+    // Nothing changed: said in the dialog, nothing sent.
+    await dlg.getByRole('button', { name: 'Save changes' }).click();
+    const alert = dlg.getByRole('alert');
+    await alert.filter({ hasText: 'Nothing has changed' }).waitFor();
+    assert.equal(patches.length, 0);
+
+    // A value the API refuses: its message shows next to the form, which stays open.
+    await email.fill('dave@corp.example.com');
+    await dlg.getByLabel('Phone').fill('call me maybe');
+    await dlg.getByRole('button', { name: 'Save changes' }).click();
+    await alert.filter({ hasText: 'phone_number' }).waitFor();
+    assert.equal(userShow('dave').json.phone_number, '+1 555 0100');
+
+    await dlg.getByLabel('Phone').fill('+44 20 7946 0000');
+    await dlg.getByRole('button', { name: 'Save changes' }).click();
+    await dlg.waitFor({ state: 'detached' });
+    const last = patches.at(-1);
+    assert.match(last.url, /\/admin\/api\/users\/local%5Cdave$/);
+    assert.deepEqual(last.body, { email: 'dave@corp.example.com', phone_number: '+44 20 7946 0000' });
+    const shown = userShow('dave');
+    assert.equal(shown.json.email, 'dave@corp.example.com');
+    assert.equal(shown.json.phone_number, '+44 20 7946 0000');
+    assert.equal(shown.json.given_name, 'Dave');
+    assert.equal(shown.json.email_verified, true);
+    await page.getByRole('cell', { name: /dave@corp\.example\.com/ }).waitFor();
+    // Focus is back on the row's Edit button.
+    await until(async () => (await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))) === 'Edit: local\\dave', 'focus back on Edit');
+
+    // An emptied field clears the member; Escape closes without saving.
+    await edit.click();
+    await dlg.waitFor();
+    await dlg.getByLabel('Phone').fill('');
+    await dlg.getByRole('button', { name: 'Save changes' }).click();
+    await dlg.waitFor({ state: 'detached' });
+    assert.deepEqual(patches.at(-1).body, { phone_number: null });
+    assert.equal(userShow('dave').json.phone_number, null);
+    await edit.click();
+    await dlg.waitFor();
+    await dlg.getByLabel('Given name').fill('David');
+    await page.keyboard.press('Escape');
+    await dlg.waitFor({ state: 'detached' });
+    assert.equal(userShow('dave').json.given_name, 'Dave');
+  } finally {
+    page.off('request', onRequest);
+  }
+});
+
+test('a user is deleted after a confirmation', async () => {
+  const add = srv.cli(['user', 'add', 'erin', '--json']);
+  assert.equal(add.status, 0, add.stderr);
+  await findUsers('erin');
+  const del = page.getByRole('button', { name: 'Delete: local\\erin', exact: true });
+  await del.click();
+  // Cancelling keeps the user.
+  const dlg = page.getByRole('dialog');
+  await dlg.waitFor();
+  assert.match(await dlg.textContent(), /Delete the user local\\erin\?/);
+  await dlg.getByRole('button', { name: 'Cancel' }).click();
+  await dlg.waitFor({ state: 'detached' });
+  assert.equal(userShow('erin').status, 0);
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Delete: local\\erin');
+
+  await del.click();
+  await confirm('Delete user');
+  await until(async () => (await del.count()) === 0, 'the deleted user to leave the list');
+  assert.match(await page.locator('main').textContent(), /Nothing matches/);
+  const gone = userShow('erin');
+  assert.notEqual(gone.status, 0, gone.stdout);
+});
+
+test('a user an application acts as is not deleted: the refusal is shown', async () => {
+  const add = srv.cli(['user', 'add', 'frank', '--json']);
+  assert.equal(add.status, 0, add.stderr);
+  const app = srv.cli(['app', 'add', '--name', 'bound', '--grant', 'client_credentials', '--user', 'frank', '--json']);
+  assert.equal(app.status, 0, app.stderr);
+  await findUsers('frank');
+  await page.getByRole('button', { name: 'Delete: local\\frank', exact: true }).click();
+  await confirm('Delete user');
+  const alert = page.locator('.lk-list [role="alert"]');
+  await alert.filter({ hasText: 'bound to application' }).waitFor();
+  assert.match(await alert.textContent(), /'bound'/);
+  assert.equal(await alert.isVisible(), true);
+  await page.getByRole('button', { name: 'Delete: local\\frank', exact: true }).waitFor();
+  assert.equal(userShow('frank').status, 0);
 });
 
 test('scopes are added and removed', async () => {
@@ -466,7 +613,7 @@ test('the audit log lists what was done', async () => {
   await page.locator('tbody tr').first().waitFor();
   const actions = await page.locator('tbody td[data-label="Action"]').allTextContents();
   for (const a of ['app.add', 'app.rotate-secret', 'app.disable', 'app.remove', 'user.add', 'user.passwd', 'user.disable',
-    'user.update', 'scope.add', 'scope.remove', 'key.rotate']) {
+    'user.update', 'user.remove', 'scope.add', 'scope.remove', 'key.rotate']) {
     assert.ok(actions.includes(a), `the audit log lacks ${a}: ${actions.join(', ')}`);
   }
   const actors = await page.locator('tbody td[data-label="Actor"]').allTextContents();

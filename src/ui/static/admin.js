@@ -392,6 +392,64 @@
 		});
 	}
 
+	/*
+	 * A modal form in a <dialog>. On submit `save()` runs: when it resolves
+	 * the dialog closes and the promise resolves to its result; when it
+	 * throws, the message shows in the dialog's alert and the form stays
+	 * open for another try. Escape and Cancel resolve null. Focus goes to
+	 * the first field, and back to where it was on closing.
+	 */
+	function formDialog({ title, lead, kids, confirm, save }) {
+		return new Promise((resolve) => {
+			const back = document.activeElement;
+			const titleId = uid('dlg-title');
+			const alert = alertBox();
+			let result = null;
+			const ok = h('button', { class: 'lk-btn lk-btn-primary', type: 'submit' }, confirm);
+			const dlg = h('dialog', { class: 'lk-dialog lk-dialog-form', 'aria-labelledby': titleId });
+			const cancel = button('Cancel', () => dlg.close(), { kind: 'lk-btn-quiet' });
+			const form = h('form', {
+				class: 'lk-form',
+				novalidate: true,
+				onsubmit: async (e) => {
+					e.preventDefault();
+					clearError(alert);
+					ok.disabled = true;
+					form.setAttribute('aria-busy', 'true');
+					try {
+						result = await save();
+						dlg.close();
+					} catch (err) {
+						showError(alert, err);
+					} finally {
+						ok.disabled = false;
+						form.removeAttribute('aria-busy');
+					}
+				},
+			},
+			h('h2', { id: titleId, class: 'lk-dialog-title' }, title),
+			lead ? h('p', { class: 'lk-muted lk-dialog-lead' }, lead) : null,
+			kids,
+			alert,
+			h('div', { class: 'lk-dialog-actions' }, cancel, ok));
+			dlg.append(form);
+			// A change under way is not abandoned halfway by Escape.
+			dlg.addEventListener('cancel', (e) => {
+				if (ok.disabled)
+					e.preventDefault();
+			});
+			dlg.addEventListener('close', () => {
+				resolve(result);
+				dlg.remove();
+				if (back && typeof back.focus === 'function' && back.isConnected)
+					back.focus();
+			});
+			document.body.append(dlg);
+			dlg.showModal();
+			form.querySelector('input, select, textarea')?.focus();
+		});
+	}
+
 	/* Page frame --------------------------------------------------------- */
 
 	function pageHead(title, lead, ...actions) {
@@ -1144,6 +1202,78 @@
 		return `/users/${encodeURIComponent(u.user)}`;
 	}
 
+	// The profile's text members, as the API names them.
+	const PROFILE_TEXT = ['email', 'display_name', 'given_name', 'family_name', 'phone_number'];
+
+	/*
+	 * The profile fields of a user, as `latchkey user add` takes them
+	 * (--email, --email-verified, --name, --given-name, --family-name,
+	 * --phone), filled from `u` when it is given. values() reads them as API
+	 * members: text trimmed, an empty field as "".
+	 */
+	function profileFields(u = {}) {
+		const text = (type, max, value, extra = {}) =>
+			h('input', { type, value: value ?? '', maxlength: String(max), autocomplete: 'off', ...extra });
+		const inputs = {
+			email: text('email', 254, u.email, { spellcheck: 'false' }),
+			display_name: text('text', 200, u.display_name),
+			given_name: text('text', 200, u.given_name),
+			family_name: text('text', 200, u.family_name),
+			phone_number: text('tel', 32, u.phone_number, { inputmode: 'tel' }),
+		};
+		const verified = checkbox('Email verified', Boolean(u.email_verified), 'The address is known to be the user\u2019s: applications are told so (email_verified).');
+		verified.classList.add('lk-check-beside');
+		return {
+			email: [field('Email', inputs.email), verified],
+			names: [field('Display name', inputs.display_name), field('Phone', inputs.phone_number, { hint: 'Digits, spaces and + ( ) - .' }),
+				field('Given name', inputs.given_name), field('Family name', inputs.family_name)],
+			values() {
+				const out = { email_verified: verified.input.checked };
+				for (const k of PROFILE_TEXT)
+					out[k] = inputs[k].value.trim();
+				return out;
+			},
+		};
+	}
+
+	// An edit of a profile: only what differs from `u`; an emptied field clears.
+	function profilePatch(u, values) {
+		const body = {};
+		for (const k of PROFILE_TEXT) {
+			if (values[k] !== String(u[k] ?? '').trim())
+				body[k] = values[k] === '' ? null : values[k];
+		}
+		if (values.email_verified !== Boolean(u.email_verified))
+			body.email_verified = values.email_verified;
+		return body;
+	}
+
+	/*
+	 * Edits a user's profile in a dialog and saves only what changed.
+	 * Resolves to the saved user, or null when nothing was saved.
+	 */
+	function editUser(u) {
+		const profile = profileFields(u);
+		return formDialog({
+			title: `Edit ${u.user}`,
+			lead: 'The profile that applications receive as claims. The role, the password and the account\u2019s state have their own actions.',
+			kids: h('div', { class: 'lk-grid' }, profile.email, profile.names),
+			confirm: 'Save changes',
+			save: async () => {
+				const body = profilePatch(u, profile.values());
+				if (!Object.keys(body).length)
+					throw new Error('Nothing has changed.');
+				return api('PATCH', userPath(u), body);
+			},
+		});
+	}
+
+	// After the list is drawn again, focus goes to a row's button.
+	function focusRowButton(list, label) {
+		const btn = [...list.el.querySelectorAll('button[aria-label]')].find((b) => b.getAttribute('aria-label') === label);
+		btn?.focus();
+	}
+
 	async function viewUsers(ctx) {
 		const once = h('div', { class: 'lk-once-slot' });
 		let list = null;
@@ -1155,6 +1285,13 @@
 			once.querySelector('h2').focus();
 		};
 		const actions = (u) => h('div', { class: 'lk-rowactions' },
+			button('Edit', async () => {
+				const saved = await editUser(u);
+				if (saved) {
+					await act(list, `${u.user} is saved.`, () => null);
+					focusRowButton(list, `Edit: ${u.user}`);
+				}
+			}, { kind: 'lk-btn-small', 'aria-label': `Edit: ${u.user}` }),
 			button(u.enabled ? 'Disable' : 'Enable', () => act(list, `${u.user} is ${u.enabled ? 'disabled' : 'enabled'}.`,
 				() => api('POST', `${userPath(u)}/${u.enabled ? 'disable' : 'enable'}`)), { kind: 'lk-btn-small', 'aria-label': `${u.enabled ? 'Disable' : 'Enable'}: ${u.user}` }),
 			button('Reset password', async () => {
@@ -1183,7 +1320,22 @@
 					await act(list, `${u.user} is now ${toAdmin ? 'an administrator' : 'a regular user'}.`,
 						() => api('PATCH', userPath(u), { role: toAdmin ? 'admin' : 'user' }));
 				}
-			}, { kind: 'lk-btn-small lk-btn-quiet', 'aria-label': `${u.role === 'admin' ? 'Make user' : 'Make admin'}: ${u.user}` }));
+			}, { kind: 'lk-btn-small lk-btn-quiet', 'aria-label': `${u.role === 'admin' ? 'Make user' : 'Make admin'}: ${u.user}` }),
+			button('Delete', async () => {
+				const ok = await confirmDialog({
+					title: `Delete the user ${u.user}?`,
+					body: [h('p', null, 'The account and its profile are removed: the user can no longer sign in. This cannot be undone.'),
+						h('p', null, 'latchkey refuses while an application acts as this user; unbind or delete the application first.')],
+					confirm: 'Delete user',
+					danger: true,
+				});
+				if (!ok)
+					return;
+				await act(list, `${u.user} is deleted.`, () => api('DELETE', userPath(u)));
+				// Refused: the reason is in the list's alert, next to the rows.
+				if (!list.alert.hidden)
+					list.alert.scrollIntoView({ block: 'nearest' });
+			}, { kind: 'lk-btn-small lk-btn-danger', 'aria-label': `Delete: ${u.user}` }));
 
 		list = listBlock({
 			apiPath: '/users',
@@ -1196,7 +1348,7 @@
 			columns: [
 				{ label: 'User', cell: (u) => code(u.user) },
 				{ label: 'Name', cell: (u) => u.display_name || muted('\u2014') },
-				{ label: 'Email', cell: (u) => u.email || muted('\u2014') },
+				{ label: 'Email', cell: (u) => (u.email ? h('span', { class: 'lk-tags' }, u.email, u.email_verified ? tag('verified') : null) : muted('\u2014')) },
 				{ label: 'Role', cell: (u) => (u.role === 'admin' ? tag('admin', 'lk-tag-strong') : 'user') },
 				{ label: 'Enabled', cell: (u) => badge(u.enabled) },
 				{ label: 'Actions', class: 'lk-col-actions', cell: actions },
@@ -1206,9 +1358,8 @@
 		// Add a user.
 		const alert = alertBox();
 		const userName = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'user or domain\\user', maxlength: '256' });
-		const display = h('input', { type: 'text', autocomplete: 'off', maxlength: '256' });
-		const email = h('input', { type: 'email', autocomplete: 'off', maxlength: '256' });
 		const role = select([['user', 'User'], ['admin', 'Administrator']], 'user');
+		const profile = profileFields();
 		const pw = h('input', { type: 'password', autocomplete: 'new-password', maxlength: '1024' });
 		const submit = button('Add user', null, { kind: 'lk-btn-primary', type: 'submit' });
 		const details = h('details', { class: 'lk-disclosure' }, h('summary', null, 'Add a user'));
@@ -1219,10 +1370,11 @@
 				e.preventDefault();
 				clearError(alert);
 				const body = { user: userName.value.trim(), role: role.value };
-				if (display.value.trim())
-					body.display_name = display.value.trim();
-				if (email.value.trim())
-					body.email = email.value.trim();
+				// What is empty stays out, as options not given to the CLI.
+				for (const [k, val] of Object.entries(profile.values())) {
+					if (val !== '' && val !== false)
+						body[k] = val;
+				}
 				if (pw.value)
 					body.password = pw.value;
 				submit.disabled = true;
@@ -1243,9 +1395,9 @@
 		},
 		h('div', { class: 'lk-grid' },
 			field('User name', userName, { required: true, hint: 'user or domain\\user; the default domain is used when none is given.' }),
-			field('Display name', display),
-			field('Email', email),
 			field('Role', role),
+			profile.email,
+			profile.names,
 			field('Password', pw, { hint: 'Leave empty to have latchkey generate one, shown once.' })),
 		alert,
 		h('div', { class: 'lk-formactions' }, submit));
