@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, freshDir, startServer } from './harness.mjs';
+import { Browser as WebBrowser } from './web.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 const API = '/admin/api';
@@ -422,33 +423,10 @@ test('audit: the API\'s changes with the token\'s actor, filtered and limited', 
   assertApiError(await api('GET', '/audit?since=yesterday'), 400, 'invalid_request');
 });
 
-// ---- The console's session: a cookie jar over fetch, redirects not followed. ----
+// ---- The console's session: a browser (web.mjs) that signs in. ----
 
-class Browser {
-  constructor() { this.cookies = new Map(); }
-
-  async request(path, { method = 'GET', form, json, headers = {} } = {}) {
-    const h = { ...headers };
-    if (this.cookies.size) h.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    let body;
-    if (form) {
-      h['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(form).toString();
-    } else if (json) {
-      h['content-type'] = 'application/json';
-      body = JSON.stringify(json);
-    }
-    const r = await fetch(new URL(path, srv.url), { method, headers: h, body, redirect: 'manual' });
-    for (const c of r.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const i = pair.indexOf('=');
-      this.cookies.set(pair.slice(0, i).trim(), pair.slice(i + 1).trim());
-    }
-    const text = await r.text();
-    let parsed;
-    try { parsed = JSON.parse(text); } catch { parsed = undefined; }
-    return { status: r.status, location: r.headers.get('location'), text, json: parsed };
-  }
+class Browser extends WebBrowser {
+  constructor() { super(() => srv.url); }
 
   // Through /admin and the login page, as a person would.
   async signIn(username) {
@@ -457,12 +435,7 @@ class Browser {
     assert.match(r.location, /\/login\?request=/);
     const page = await this.request(r.location);
     assert.equal(page.status, 200);
-    const form = /<form\b[^>]*action="([^"]*)"[\s\S]*?<\/form>/.exec(page.text);
-    assert.ok(form, 'a login form');
-    const fields = {};
-    for (const m of form[0].matchAll(/<input\b[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) fields[m[1]] = m[2].replace(/&amp;/g, '&');
-    assert.ok(fields.csrf, 'the form has a csrf field');
-    const done = await this.request(form[1].replace(/&amp;/g, '&'), { method: 'POST', form: { ...fields, username, password: PASSWORD } });
+    const done = await this.submit(page, { username, password: PASSWORD });
     assert.ok([302, 303].includes(done.status), done.text);
     assert.ok(this.cookies.has('lk_session'), 'a session cookie');
     return done;

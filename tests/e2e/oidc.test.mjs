@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import * as client from 'openid-client';
 import * as jose from 'jose';
 import { cli, freshDir, startServer } from './harness.mjs';
+import { Browser, pageForm as form } from './web.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 const REDIRECT = 'https://rp.example/cb';
@@ -36,60 +37,6 @@ function cliOk(args, opts = {}) {
 function addUser(name, extra = []) {
   users[name] = cliOk(['user', 'add', name, ...extra, '--password-stdin', '--json'], { input: `${PASSWORD}\n` }).json;
   return users[name];
-}
-
-// ---- A browser: a cookie jar over fetch that never follows redirects. ----
-
-class Browser {
-  constructor() { this.cookies = new Map(); }
-
-  keep(line) {
-    const [pair, ...attrs] = line.split(';');
-    const i = pair.indexOf('=');
-    const name = pair.slice(0, i).trim();
-    const value = pair.slice(i + 1).trim();
-    if (value === '' || attrs.some((a) => /^\s*max-age\s*=\s*0\s*$/i.test(a))) this.cookies.delete(name);
-    else this.cookies.set(name, value);
-  }
-
-  async request(url, { method = 'GET', form, headers = {} } = {}) {
-    const u = new URL(url, srv.url);
-    assert.equal(u.origin, srv.url, `the browser only talks to the server here: ${u}`);
-    const h = { ...headers };
-    if (this.cookies.size) h.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    let body;
-    if (form !== undefined) {
-      h['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(form).toString();
-    }
-    const r = await fetch(u, { method, headers: h, body, redirect: 'manual' });
-    const text = await r.text();
-    const setCookies = r.headers.getSetCookie();
-    for (const c of setCookies) this.keep(c);
-    return { status: r.status, headers: r.headers, text, location: r.headers.get('location'), setCookies, url: u.href };
-  }
-
-  // Posts the page's form with its hidden fields and the values given.
-  async submit(page, values = {}) {
-    const f = form(page.text);
-    return this.request(new URL(f.action, page.url), { method: 'POST', form: { ...f.fields, ...values } });
-  }
-}
-
-const unescapeHtml = (s) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&#x27;/g, "'")
-  .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-
-// The one form of a page: its action and the named values of its inputs.
-function form(html) {
-  const m = /<form\b[^>]*\baction="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i.exec(html);
-  assert.ok(m, `no form in:\n${html}`);
-  const fields = {};
-  for (const i of m[2].matchAll(/<input\b([^>]*)>/gi)) {
-    const name = /\bname="([^"]*)"/.exec(i[1]);
-    const value = /\bvalue="([^"]*)"/.exec(i[1]);
-    if (name) fields[unescapeHtml(name[1])] = value ? unescapeHtml(value[1]) : '';
-  }
-  return { action: unescapeHtml(m[1]), fields };
 }
 
 const redirected = (r) => r.status === 302 || r.status === 303;
@@ -247,7 +194,7 @@ test('discovery: userinfo and end_session endpoints, claims, and what is not sup
 
 test('code + PKCE + nonce with openid-client: the ID token and userinfo', async () => {
   const cfg = await rpConfig();
-  const b = new Browser();
+  const b = new Browser(srv.url);
   const { tokens, nonce, started, login } = await signIn(b, cfg);
   assert.ok(login, 'a new browser signs in');
   assert.equal(tokens.scope.split(' ').sort().join(' '), SCOPE.split(' ').sort().join(' '));
@@ -289,7 +236,7 @@ test('code + PKCE + nonce with openid-client: the ID token and userinfo', async 
 
 test('userinfo: the claims of each scope, empty values left out, a domain in preferred_username', async () => {
   const cfg = await rpConfig('other');
-  const { tokens } = await signIn(new Browser(), cfg, { who: 'corp\\bob', scope: 'openid email phone' });
+  const { tokens } = await signIn(new Browser(srv.url), cfg, { who: 'corp\\bob', scope: 'openid email phone' });
   assert.equal((await client.fetchUserInfo(cfg, tokens.access_token, String(users['corp\\bob'].id))).sub,
     String(users['corp\\bob'].id));
   // Exactly these members, checked on the raw answer.
@@ -301,7 +248,7 @@ test('userinfo: the claims of each scope, empty values left out, a domain in pre
     phone_number: '+1 555 0100',
     phone_number_verified: false,
   });
-  const { tokens: t2 } = await signIn(new Browser(), cfg, { who: 'corp\\bob', scope: 'openid profile' });
+  const { tokens: t2 } = await signIn(new Browser(srv.url), cfg, { who: 'corp\\bob', scope: 'openid profile' });
   const p = (await userinfo({ bearer: t2.access_token })).json;
   // bob has no names: only preferred_username (domain\user outside the default domain) and updated_at.
   assert.deepEqual(Object.keys(p).sort(), ['preferred_username', 'sub', 'updated_at']);
@@ -310,7 +257,7 @@ test('userinfo: the claims of each scope, empty values left out, a domain in pre
 
 test('userinfo: GET and POST, header and body, and every refusal', async () => {
   const cfg = await rpConfig();
-  const { tokens } = await signIn(new Browser(), cfg);
+  const { tokens } = await signIn(new Browser(srv.url), cfg);
   const at = tokens.access_token;
   const sub = String(users.alice.id);
 
@@ -415,10 +362,10 @@ test('CORS: configured origins on userinfo, token, JWKS and discovery; preflight
 
 test('logout with id_token_hint and a registered post_logout_redirect_uri', async () => {
   const cfg = await rpConfig();
-  const b = new Browser();
+  const b = new Browser(srv.url);
   const { tokens } = await signIn(b, cfg);
   // The same application in another browser: a session logout does not touch.
-  const b2 = new Browser();
+  const b2 = new Browser(srv.url);
   const { tokens: keep } = await signIn(b2, cfg);
   // Another application in the same session keeps its tokens too.
   const otherCfg = await rpConfig('other');
@@ -461,7 +408,7 @@ test('logout with id_token_hint and a registered post_logout_redirect_uri', asyn
 
 test('logout: no redirect to an unregistered URI; a bad hint or client_id is an error page', async () => {
   const cfg = await rpConfig();
-  const b = new Browser();
+  const b = new Browser(srv.url);
   const { tokens } = await signIn(b, cfg);
 
   // A hint of another app's ID token, or an access token, or a tampered one.
@@ -497,7 +444,7 @@ test('logout: no redirect to an unregistered URI; a bad hint or client_id is an 
 
 test('logout without a hint: a confirmation page, then its POST', async () => {
   const cfg = await rpConfig();
-  const b = new Browser();
+  const b = new Browser(srv.url);
   const { tokens } = await signIn(b, cfg);
   const q = new URLSearchParams({ client_id: apps.oidc.client_id, post_logout_redirect_uri: BYE, state: 'x"<y' });
 
@@ -521,7 +468,7 @@ test('logout without a hint: a confirmation page, then its POST', async () => {
   // Another site cannot post it: a wrong or missing browser binding is refused.
   const forged = await b.request('/oauth2/logout', { method: 'POST', form: { ...f.fields, csrf: 'A'.repeat(43) } });
   assert.equal(forged.status, 403);
-  const stranger = new Browser();
+  const stranger = new Browser(srv.url);
   const cross = await stranger.request('/oauth2/logout', { method: 'POST', form: f.fields });
   assert.equal(cross.status, 403);
   assert.ok(await signedIn(b, cfg));
@@ -535,7 +482,7 @@ test('logout without a hint: a confirmation page, then its POST', async () => {
   assert.equal((await refresh('oidc', tokens.refresh_token)).json.error, 'invalid_grant');
 
   // No parameters at all: confirm, then the signed-out page (no session is fine).
-  const fresh = new Browser();
+  const fresh = new Browser(srv.url);
   const p2 = await fresh.request('/oauth2/logout');
   assert.equal(p2.status, 200);
   assert.ok(p2.setCookies.some((c) => c.startsWith('lk_browser=')), 'the browser cookie binds the form');
@@ -551,8 +498,8 @@ test('logout without a hint: a confirmation page, then its POST', async () => {
 
 test('logout: a hint for someone else than the person signed in asks first', async () => {
   const cfg = await rpConfig();
-  const { tokens: bobs } = await signIn(new Browser(), cfg, { who: 'corp\\bob' });
-  const b = new Browser();
+  const { tokens: bobs } = await signIn(new Browser(srv.url), cfg, { who: 'corp\\bob' });
+  const b = new Browser(srv.url);
   await signIn(b, cfg);
   const r = await b.request(client.buildEndSessionUrl(cfg, { id_token_hint: bobs.id_token, post_logout_redirect_uri: BYE }));
   assert.equal(r.status, 200, r.text);

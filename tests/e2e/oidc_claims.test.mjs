@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 import * as jose from 'jose';
 import { cli, freshDir, startServer } from './harness.mjs';
+import { Browser, pageForm as form } from './web.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 const REDIRECT = 'https://rp.example/cb';
@@ -48,59 +49,6 @@ function addApp(name, extra = []) {
   apps[name] = cliOk(['app', 'add', '--name', name, '--grant', 'authorization_code', '--redirect-uri', REDIRECT,
     '--scope', SCOPES, ...extra, '--json']).json;
   return apps[name];
-}
-
-// ---- A browser: a cookie jar over fetch that never follows redirects. ----
-
-class Browser {
-  constructor() { this.cookies = new Map(); }
-
-  keep(line) {
-    const [pair, ...attrs] = line.split(';');
-    const i = pair.indexOf('=');
-    const name = pair.slice(0, i).trim();
-    const value = pair.slice(i + 1).trim();
-    if (value === '' || attrs.some((a) => /^\s*max-age\s*=\s*0\s*$/i.test(a))) this.cookies.delete(name);
-    else this.cookies.set(name, value);
-  }
-
-  async request(url, { method = 'GET', form: body, headers = {} } = {}) {
-    const u = new URL(url, srv.url);
-    assert.equal(u.origin, srv.url, `the browser only talks to the server here: ${u}`);
-    const h = { ...headers };
-    if (this.cookies.size) h.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    let payload;
-    if (body !== undefined) {
-      h['content-type'] = 'application/x-www-form-urlencoded';
-      payload = new URLSearchParams(body).toString();
-    }
-    const r = await fetch(u, { method, headers: h, body: payload, redirect: 'manual' });
-    const text = await r.text();
-    for (const c of r.headers.getSetCookie()) this.keep(c);
-    return { status: r.status, headers: r.headers, text, location: r.headers.get('location'), url: u.href };
-  }
-
-  // Posts the page's form with its hidden fields and the values given.
-  async submit(page, values = {}) {
-    const f = form(page.text);
-    return this.request(new URL(f.action, page.url), { method: 'POST', form: { ...f.fields, ...values } });
-  }
-}
-
-const unescapeHtml = (s) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&#x27;/g, "'")
-  .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-
-// The one form of a page: its action and the named values of its inputs.
-function form(html) {
-  const m = /<form\b[^>]*\baction="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i.exec(html);
-  assert.ok(m, `no form in:\n${html}`);
-  const fields = {};
-  for (const i of m[2].matchAll(/<input\b([^>]*)>/gi)) {
-    const name = /\bname="([^"]*)"/.exec(i[1]);
-    const value = /\bvalue="([^"]*)"/.exec(i[1]);
-    if (name) fields[unescapeHtml(name[1])] = value ? unescapeHtml(value[1]) : '';
-  }
-  return { action: unescapeHtml(m[1]), fields };
 }
 
 const redirected = (r) => r.status === 302 || r.status === 303;
@@ -217,7 +165,7 @@ test('claims: asked of the ID token and of userinfo, kept through a refresh (JWT
     userinfo: { email: null, name: { essential: true }, nickname: null },
     id_token: { given_name: null, phone_number: { essential: true }, email_verified: { value: true }, acr: { values: ['x'] } },
   };
-  const tokens = await signIn(new Browser(), cfg, { scope: 'openid offline_access', params: { claims: JSON.stringify(claims) } });
+  const tokens = await signIn(new Browser(srv.url), cfg, { scope: 'openid offline_access', params: { claims: JSON.stringify(claims) } });
   const sub = String(users.alice.id);
   const id = await idClaims('first', tokens.id_token);
   assert.equal(id.sub, sub);
@@ -239,14 +187,14 @@ test('claims: asked of the ID token and of userinfo, kept through a refresh (JWT
   assert.deepEqual((await userinfo(r.json.access_token)).json, { sub, email: 'alice@example.org', name: 'Alice Liddell' });
 
   // Without a request, the same grant releases only what the scopes do.
-  const plain = await signIn(new Browser(), cfg, { scope: 'openid offline_access' });
+  const plain = await signIn(new Browser(srv.url), cfg, { scope: 'openid offline_access' });
   assert.deepEqual(userClaims(await idClaims('first', plain.id_token)), []);
   assert.deepEqual((await userinfo(plain.access_token)).json, { sub });
 });
 
 test('claims: with opaque access tokens too; claims of scopes and of the request together', async () => {
   const cfg = await rpConfig('opaque');
-  const tokens = await signIn(new Browser(), cfg, {
+  const tokens = await signIn(new Browser(srv.url), cfg, {
     scope: 'openid email',
     params: { claims: JSON.stringify({ userinfo: { phone_number: null, family_name: null }, id_token: { email: null } }) },
   });
@@ -261,7 +209,7 @@ test('claims: with opaque access tokens too; claims of scopes and of the request
 test('claims: an application the user consents to gets only what the consented scopes cover', async () => {
   const cfg = await rpConfig('third');
   const sub = String(users.alice.id);
-  const tokens = await signIn(new Browser(), cfg, {
+  const tokens = await signIn(new Browser(srv.url), cfg, {
     scope: 'openid email',
     params: { claims: JSON.stringify({ userinfo: { name: null, phone_number: null, email: null }, id_token: { email: null, name: null } }) },
   });
@@ -275,18 +223,18 @@ test('claims: a sub value names the only user the answer may be for', async () =
   const alice = String(users.alice.id);
   const asSub = (v) => ({ claims: JSON.stringify({ id_token: { sub: { value: v, essential: true } } }) });
 
-  const tokens = await signIn(new Browser(), cfg, { scope: 'openid', params: asSub(alice) });
+  const tokens = await signIn(new Browser(srv.url), cfg, { scope: 'openid', params: asSub(alice) });
   assert.equal((await idClaims('first', tokens.id_token)).sub, alice);
 
   // Signed in as alice, a request for bob is refused at the redirect URI.
-  const b = new Browser();
+  const b = new Browser(srv.url);
   await signIn(b, cfg, { scope: 'openid' });
   const a = await authorize(b, cfg, { scope: 'openid', params: asSub(String(users.bob.id)) });
   assert.equal(a.location.searchParams.get('error'), 'login_required');
   assert.equal(a.location.searchParams.get('state'), a.state);
   assert.equal(a.location.searchParams.get('code'), null);
   // A new browser signing in as alice is refused alike.
-  const fresh = await authorize(new Browser(), cfg, { scope: 'openid', params: asSub(String(users.bob.id)) });
+  const fresh = await authorize(new Browser(srv.url), cfg, { scope: 'openid', params: asSub(String(users.bob.id)) });
   assert.equal(fresh.location.searchParams.get('error'), 'login_required');
 });
 
@@ -326,7 +274,7 @@ test('signed userinfo: a JWT of each algorithm, verified against the JWKS', asyn
   for (const alg of ALGS) {
     const name = `signed-${alg}`;
     const cfg = await rpConfig(name);
-    const tokens = await signIn(new Browser(), cfg, {
+    const tokens = await signIn(new Browser(srv.url), cfg, {
       scope: 'openid profile email', params: { claims: JSON.stringify({ userinfo: { phone_number: null } }) },
     });
     const sub = String(users.alice.id);
@@ -352,7 +300,7 @@ test('signed userinfo: a JWT of each algorithm, verified against the JWKS', asyn
   }
   // An application without the option still gets JSON.
   const cfg = await rpConfig('first');
-  const tokens = await signIn(new Browser(), cfg, { scope: 'openid email' });
+  const tokens = await signIn(new Browser(srv.url), cfg, { scope: 'openid email' });
   const r = await userinfo(tokens.access_token);
   assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
   assert.equal(r.json.email, 'alice@example.org');

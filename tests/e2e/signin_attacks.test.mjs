@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 import { cli, freshDir, startServer } from './harness.mjs';
+import { Browser as WebBrowser, pageForm } from './web.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 const REDIRECT = 'https://app.example/cb';
@@ -28,65 +29,12 @@ async function within(ms, fn, what) {
   }
 }
 
-// ---- HTML: the hidden fields of the form that carries csrf. ----
+// ---- A browser (web.mjs) with one shortcut: to the login page. ----
 
-function unescapeHtml(s) {
-  const named = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-  return s.replace(/&(#[xX][0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);/g, (m, e) => {
-    if (e[0] !== '#') return named[e.toLowerCase()] ?? m;
-    return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
-  });
-}
-
-function csrfForm(html) {
-  for (const m of html.matchAll(/<form\b[\s\S]*?<\/form>/gi)) {
-    const fields = {};
-    let action;
-    for (const t of m[0].matchAll(/<(form|input)\b((?:[^>"']|"[^"]*"|'[^']*')*)>/gi)) {
-      const a = {};
-      for (const x of t[2].matchAll(/([^\s=/>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?/g))
-        a[x[1].toLowerCase()] = unescapeHtml(x[2] ?? x[3] ?? x[4] ?? '');
-      if (t[1].toLowerCase() === 'form') action = a.action;
-      else if (a.name && a.type !== 'submit') fields[a.name] = a.value ?? '';
-    }
-    if ('csrf' in fields) return { action, fields };
-  }
-  assert.fail(`no form with a csrf field in:\n${html}`);
-}
-
-// ---- A browser: a cookie jar over fetch, redirects not followed. ----
-
-class Browser {
-  constructor(srv) { this.srv = srv; this.cookies = new Map(); }
-
-  store(line) {
-    const [pair, ...attrs] = line.split(';');
-    const i = pair.indexOf('=');
-    const name = pair.slice(0, i).trim();
-    const value = pair.slice(i + 1).trim();
-    if (value === '' || attrs.some((a) => /^\s*max-age\s*=\s*(0|-\d+)\s*$/i.test(a))) this.cookies.delete(name);
-    else this.cookies.set(name, value);
-  }
-
-  async request(url, { method = 'GET', form, headers = {}, cookies = true } = {}) {
-    const u = new URL(url, this.srv.url);
-    const h = { ...headers };
-    if (cookies && this.cookies.size) h.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    let body;
-    if (form !== undefined) {
-      h['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(form).toString();
-    }
-    const r = await fetch(u, { method, headers: h, body, redirect: 'manual' });
-    const text = await r.text();
-    for (const c of r.headers.getSetCookie()) this.store(c);
-    return { status: r.status, headers: r.headers, text, location: r.headers.get('location'), url: u.href };
-  }
-
-  // Submits the page's csrf form with values over its hidden fields.
-  submit(page, values, opts = {}) {
-    const f = csrfForm(page.text);
-    return this.request(new URL(f.action ?? '', page.url), { method: 'POST', form: { ...f.fields, ...values }, ...opts });
+class Browser extends WebBrowser {
+  constructor(srv) {
+    super(() => srv.url);
+    this.srv = srv;
   }
 
   // To the login page of a new authorization request.
@@ -561,7 +509,7 @@ describe('CSRF and throttling (behind a proxy, 3 failures)', () => {
   test('the login form: no csrf, a wrong one, no or another browser cookie -> 403, not counted', async () => {
     const b = new Browser(srv);
     const page = await start(b);
-    const f = csrfForm(page.text);
+    const f = pageForm(page.text);
     const addr = xff('10.7.7.7');
     const wrong = { username: 'quinn', password: 'wrong' };
     const refusals = [];

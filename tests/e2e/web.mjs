@@ -46,6 +46,15 @@ export function forms(html) {
   return out;
 }
 
+// The form of a page as the tests read it: its action and its named fields
+// (the form with a csrf field, else the first one).
+export function pageForm(html) {
+  const all = forms(html);
+  const f = all.find((x) => 'csrf' in x.fields) ?? all[0];
+  assert.ok(f, `no form in:\n${html}`);
+  return { action: f.attrs.action ?? '', fields: f.fields };
+}
+
 // The form of a page that carries a csrf field (login, consent).
 export function csrfForm(html) {
   const f = forms(html).find((x) => 'csrf' in x.fields);
@@ -77,7 +86,9 @@ export class Browser {
     else this.cookies.set(name, value);
   }
 
-  async request(url, { method = 'GET', form, headers = {}, cookies = true } = {}) {
+  // form: fields sent form-urlencoded; json: a value sent as JSON. The
+  // answer's json is its body parsed, when it is JSON.
+  async request(url, { method = 'GET', form, json, headers = {}, cookies = true } = {}) {
     const u = new URL(url, this.origin());
     assert.equal(u.origin, this.origin(), `the browser only talks to the server here: ${u}`);
     const h = { ...headers };
@@ -86,12 +97,17 @@ export class Browser {
     if (form !== undefined) {
       h['content-type'] = 'application/x-www-form-urlencoded';
       body = typeof form === 'string' ? form : new URLSearchParams(form).toString();
+    } else if (json !== undefined) {
+      h['content-type'] = 'application/json';
+      body = JSON.stringify(json);
     }
     const r = await fetch(u, { method, headers: h, body, redirect: 'manual' });
     const text = await r.text();
     const setCookies = r.headers.getSetCookie();
     for (const c of setCookies) this.store(c);
-    return { status: r.status, headers: r.headers, text, location: r.headers.get('location'), setCookies, url: u.href };
+    let parsed;
+    try { parsed = JSON.parse(text); } catch { parsed = undefined; }
+    return { status: r.status, headers: r.headers, text, json: parsed, location: r.headers.get('location'), setCookies, url: u.href };
   }
 
   // Submits the page's csrf form with values added to its hidden fields.
