@@ -2,7 +2,8 @@
 // (playwright-core) signs in as an administrator created by the CLI, registers
 // an application of every grant type through the form (a certificate file
 // uploaded through the file input), reads the keys shown once and uses them
-// at the token endpoint, rotates a secret with and without a grace period,
+// at the token endpoint, rotates a secret with and without a grace period
+// (and sees the old secret stop when its grace is over),
 // disables and deletes applications, manages users (their whole profile, an
 // edit, a removal and its refusal while an application acts as the user),
 // scopes and signing keys, and finds all of it in the audit log. The page runs under a strict CSP: any
@@ -27,6 +28,7 @@ delete process.env.LATCHKEY_SCREENSHOT_DIR;
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
+let graceOver = null; // the secret rotated with a grace period (set by that test)
 let srv;
 let dir;
 let browser;
@@ -316,6 +318,8 @@ test('rotating a secret with a grace period keeps both working', async () => {
   const fresh = (await page.locator('#lk-new-secret').textContent()).trim();
   await expectStatus(() => clientCredentials(app.client_id, fresh), 200, null, 'the new secret');
   assert.equal((await clientCredentials(app.client_id, app.client_secret)).status, 200, 'the old secret within its grace');
+  // The last test sees the old secret stop once the minute is over.
+  graceOver = { clientId: app.client_id, secret: app.client_secret, fresh, at: Date.now() + 60_000 };
   app.client_secret = fresh;
 });
 
@@ -681,6 +685,13 @@ test('sign out posts to the logout endpoint', async () => {
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.goto(`${srv.url}/admin`);
   await page.waitForURL((u) => u.pathname === '/login');
+});
+
+test('the old secret stops once its grace period is over, the new one goes on', async () => {
+  assert.ok(graceOver, 'a secret was rotated with a grace period');
+  await sleep(Math.max(0, graceOver.at - Date.now()));
+  await expectStatus(() => clientCredentials(graceOver.clientId, graceOver.secret), 401, 'invalid_client', 'the old secret after its grace');
+  assert.equal((await clientCredentials(graceOver.clientId, graceOver.fresh)).status, 200, 'the new secret');
 });
 
 test('the console broke no Content-Security-Policy rule', () => {
