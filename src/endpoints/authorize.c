@@ -67,6 +67,14 @@ void lk_ep_authorize(void *ctx, struct lk_request *req, struct lk_response *res)
 	clients = lk_ctx_clients(c);
 	ok = lk_authz_parse(c->cfg, clients, &params, dup, &a, &aerr);
 	lk_clients_unref(clients);
+	if (ok) {
+		struct lk_keyring *kr = lk_ctx_keyring(c);
+
+		ok = lk_authz_take_hint(c->cfg, kr, &params, &a, &aerr.oauth);
+		/* The client and redirect URI are established: the error goes to them. */
+		aerr.trusted = !ok;
+		lk_keyring_unref(kr);
+	}
 	if (!ok && !aerr.trusted) {
 		/* RFC 6749 §4.1.2.1: never redirect to an unverified URI. */
 		lk_ep_error_page(res, 400, "Invalid request", aerr.oauth.description);

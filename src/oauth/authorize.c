@@ -350,13 +350,14 @@ enum lk_err lk_authz_internal(const char *path, struct lk_authz *out)
 char *lk_authz_to_json(const struct lk_authz *a)
 {
 	json_t *o = json_pack(
-		"{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:I,s:s,s:s,s:s}", "client_id",
-		a->client_id, "redirect_uri", a->redirect_uri, "deliver_to", a->deliver_to,
-		"strategy", (int)a->strategy, "mode", (int)a->mode, "scope", a->scope, "state",
-		a->state, "nonce", a->nonce, "code_challenge", a->code_challenge, "prompt_none",
-		a->prompt_none, "prompt_login", a->prompt_login, "prompt_consent",
+		"{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:I,s:s,s:s,s:s,s:I}",
+		"client_id", a->client_id, "redirect_uri", a->redirect_uri, "deliver_to",
+		a->deliver_to, "strategy", (int)a->strategy, "mode", (int)a->mode, "scope",
+		a->scope, "state", a->state, "nonce", a->nonce, "code_challenge", a->code_challenge,
+		"prompt_none", a->prompt_none, "prompt_login", a->prompt_login, "prompt_consent",
 		a->prompt_consent, "max_age", (json_int_t)a->max_age, "login_hint", a->login_hint,
-		"claims", a->claims ? a->claims : "", "internal", a->internal ? a->internal : "");
+		"claims", a->claims ? a->claims : "", "internal", a->internal ? a->internal : "",
+		"hint_user", (json_int_t)a->hint_user);
 	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	json_decref(o);
@@ -367,6 +368,7 @@ enum lk_err lk_authz_from_json(const char *json, struct lk_authz *out)
 {
 	const char *client_id, *redirect_uri, *deliver_to, *scope, *state, *nonce, *challenge,
 		*hint, *claims = "", *internal = "";
+	json_int_t hint_user = 0;
 	int strategy, mode, pn, pl, pc;
 	json_int_t max_age;
 	struct lk_authz a = {0};
@@ -375,16 +377,17 @@ enum lk_err lk_authz_from_json(const char *json, struct lk_authz *out)
 	enum lk_err err = LK_EPARSE;
 
 	/*
-	 * claims and internal may be absent: a request pending since before they
-	 * existed has neither.
+	 * claims, internal and hint_user may be absent: a request pending since
+	 * before they existed has none of them.
 	 */
 	if (!o ||
-	    json_unpack(o, "{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:I,s:s,s?s,s?s}",
+	    json_unpack(o, "{s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:I,s:s,s?s,s?s,s?I}",
 			"client_id", &client_id, "redirect_uri", &redirect_uri, "deliver_to",
 			&deliver_to, "strategy", &strategy, "mode", &mode, "scope", &scope, "state",
 			&state, "nonce", &nonce, "code_challenge", &challenge, "prompt_none", &pn,
 			"prompt_login", &pl, "prompt_consent", &pc, "max_age", &max_age,
-			"login_hint", &hint, "claims", &claims, "internal", &internal) != 0)
+			"login_hint", &hint, "claims", &claims, "internal", &internal, "hint_user",
+			&hint_user) != 0)
 		goto out;
 	if (strategy < 0 || strategy >= LK_STRATEGY__COUNT || mode < LK_RESPONSE_QUERY ||
 	    mode > LK_RESPONSE_FORM_POST)
@@ -399,6 +402,7 @@ enum lk_err lk_authz_from_json(const char *json, struct lk_authz *out)
 	a.login_hint = dup_or_die(hint, &oom);
 	a.claims = dup_or_die(claims, &oom);
 	a.internal = dup_or_die(internal, &oom);
+	a.hint_user = hint_user > 0 ? (int64_t)hint_user : 0;
 	a.strategy = (enum lk_strategy)strategy;
 	a.mode = (enum lk_response_mode)mode;
 	a.prompt_none = pn;

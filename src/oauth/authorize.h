@@ -14,6 +14,7 @@
 
 #include "config/config.h"
 #include "http/http.h"
+#include "jose/keyring.h"
 #include "oauth/clients.h"
 #include "oauth/errors.h"
 #include "oauth/signin.h"
@@ -56,6 +57,11 @@ struct lk_authz {
 	 * request. Never taken from request parameters.
 	 */
 	char *internal;
+	/*
+	 * The user an id_token_hint names (OpenID Connect Core §3.1.2.1), set
+	 * by the endpoint once it has verified the hint; 0 without one.
+	 */
+	int64_t hint_user;
 };
 
 void lk_authz_release(struct lk_authz *a);
@@ -130,6 +136,17 @@ enum lk_err lk_authz_next(struct lk_store *s, const struct lk_client *client,
 			  const struct lk_authz *a, const struct lk_session *sess,
 			  int64_t started_at, bool consented, int64_t now, enum lk_authz_step *step,
 			  struct lk_oauth_error *err);
+
+/*
+ * Takes the request's id_token_hint (params), when it has one, as the user
+ * the request is for: it must be an ID token this server issued
+ * (lk_id_token_hint), else invalid_request in err. lk_authz_next then lets
+ * only that user through: another signed-in user must sign in again, and a
+ * sign-in as someone else ends in login_required (Core §3.1.2.2).
+ */
+bool lk_authz_take_hint(const struct lk_config *cfg, const struct lk_keyring *kr,
+			const struct lk_params *params, struct lk_authz *a,
+			struct lk_oauth_error *err);
 
 /* Records that the user allowed the request's scopes for its app (added to any earlier ones). */
 enum lk_err lk_authz_remember_consent(struct lk_store *s, const struct lk_authz *a, int64_t user_id,

@@ -7,10 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "core/buf.h"
 #include "core/log.h"
 #include "oauth/authorize.h"
 #include "oauth/claims.h"
+#include "oauth/id_token.h"
 #include "oauth/params.h"
 #include "oauth/redirect_uri.h"
 #include "oauth/scope.h"
@@ -56,8 +59,16 @@ enum lk_err lk_authz_next(struct lk_store *s, const struct lk_client *client,
 	 * and max_age (OpenID Connect Core §3.1.2.1), or a page would loop.
 	 */
 	fresh = sess && sess->auth_time >= started_at;
+	/* Core §3.1.2.2: the user an id_token_hint names, or a sign-in for this request. */
+	if (sess && a->hint_user && sess->user_id != a->hint_user && fresh) {
+		lk_oauth_fail(err, LK_OAUTH_LOGIN_REQUIRED,
+			      "the signed-in user is not the one id_token_hint names");
+		*step = LK_AUTHZ_FAIL;
+		return LK_OK;
+	}
 	need_login = !sess || (!fresh && (a->prompt_login ||
-					  (a->max_age >= 0 && now - sess->auth_time > a->max_age)));
+					  (a->max_age >= 0 && now - sess->auth_time > a->max_age) ||
+					  (a->hint_user && sess->user_id != a->hint_user)));
 	if (need_login) {
 		if (a->prompt_none) {
 			lk_oauth_fail(err, LK_OAUTH_LOGIN_REQUIRED, "the user is not signed in");
@@ -313,4 +324,27 @@ out:
 enum lk_err lk_authz_origin(const struct lk_authz *a, char *out, size_t outlen)
 {
 	return lk_uri_form_source(a->deliver_to, out, outlen);
+}
+
+bool lk_authz_take_hint(const struct lk_config *cfg, const struct lk_keyring *kr,
+			const struct lk_params *params, struct lk_authz *a,
+			struct lk_oauth_error *err)
+{
+	const char *hint = lk_params_get(params, LK_P_ID_TOKEN_HINT);
+	void *claims = NULL;
+	enum lk_err e;
+
+	if (!hint)
+		return true;
+	e = lk_id_token_hint(cfg, kr, hint, &a->hint_user, &claims);
+	json_decref(claims);
+	if (e == LK_OK)
+		return true;
+	a->hint_user = 0;
+	if (e == LK_ENOMEM)
+		lk_oauth_fail(err, LK_OAUTH_SERVER_ERROR, "the request could not be completed");
+	else
+		lk_oauth_fail(err, LK_OAUTH_INVALID_REQUEST,
+			      "id_token_hint is not an ID token issued here");
+	return false;
 }

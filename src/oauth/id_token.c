@@ -3,8 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
+
+#include "jose/jwt_verify.h"
 
 #include "core/secure.h"
 #include "oauth/params.h"
@@ -85,4 +88,43 @@ out:
 	free(text);
 	json_decref(o);
 	return err;
+}
+
+/* A user id in decimal (lk_id_token_issue writes sub so), or 0. */
+static int64_t user_id_of(const char *sub)
+{
+	char *end = NULL;
+	long long id;
+
+	if (!sub || *sub < '1' || *sub > '9' || strlen(sub) > 19)
+		return 0;
+	id = strtoll(sub, &end, 10);
+	return *end || id <= 0 ? 0 : (int64_t)id;
+}
+
+enum lk_err lk_id_token_hint(const struct lk_config *cfg, const struct lk_keyring *kr,
+			     const char *hint, int64_t *user_id, void **claims)
+{
+	struct lk_jwt_header hdr;
+	void *payload = NULL;
+	const json_t *iss;
+	int64_t id;
+	enum lk_err err;
+
+	if (!kr || !hint || strlen(hint) > LK_JWT_MAX)
+		return LK_EDENIED;
+	err = lk_jwt_verify_keyring(kr, hint, strlen(hint), &hdr, &payload);
+	if (err)
+		return err == LK_ENOMEM ? LK_ENOMEM : LK_EDENIED;
+	iss = json_object_get(payload, LK_CLAIM_ISS);
+	id = user_id_of(json_string_value(json_object_get(payload, LK_CLAIM_SUB)));
+	if (strcasecmp(hdr.typ, LK_TYP_AT_JWT) == 0 ||
+	    strcasecmp(hdr.typ, LK_TYP_AT_JWT_MEDIA) == 0 || !json_is_string(iss) ||
+	    strcmp(json_string_value(iss), cfg->issuer) != 0 || !id) {
+		json_decref(payload);
+		return LK_EDENIED;
+	}
+	*user_id = id;
+	*claims = payload;
+	return LK_OK;
 }

@@ -41,4 +41,15 @@ enum lk_err lk_id_token_issue(const struct lk_config *cfg, const struct lk_keyri
 			      const struct lk_client *client, const struct lk_id_token_claims *c,
 			      int64_t now, char **out);
 
+/*
+ * Reads an id_token_hint (OpenID Connect Core §3.1.2.1, RP-Initiated Logout
+ * §2): an ID token this server issued, maybe expired. An access token (typ
+ * at+jwt, RFC 9068 §2.1) is signed with the same keys but is not an ID
+ * token, so it is refused. On LK_OK *user_id is its sub and *claims (a
+ * json_t *, json_decref it) its claims. LK_EDENIED for anything else,
+ * LK_ENOMEM.
+ */
+enum lk_err lk_id_token_hint(const struct lk_config *cfg, const struct lk_keyring *kr,
+			     const char *hint, int64_t *user_id, void **claims);
+
 #endif

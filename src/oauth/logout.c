@@ -16,6 +16,7 @@
 
 #include "core/buf.h"
 #include "jose/jwt_verify.h"
+#include "oauth/id_token.h"
 #include "oauth/params.h"
 #include "oauth/redirect_uri.h"
 
@@ -43,18 +44,6 @@ static const char *audience(const json_t *claims)
 	return json_is_string(aud) ? json_string_value(aud) : NULL;
 }
 
-/* A user id in decimal (oauth/id_token.c writes sub so), or 0. */
-static int64_t user_id_of(const char *sub)
-{
-	char *end = NULL;
-	long long id;
-
-	if (!sub || *sub < '1' || *sub > '9' || strlen(sub) > 19)
-		return 0;
-	id = strtoll(sub, &end, 10);
-	return *end || id <= 0 ? 0 : (int64_t)id;
-}
-
 /*
  * §2: the hint is an ID token this server issued, maybe expired. An access
  * token (typ at+jwt, RFC 9068 §2.1) is signed with the same keys but is not
@@ -65,14 +54,13 @@ static bool check_hint(const struct lk_config *cfg, const struct lk_keyring *kr,
 		       struct lk_logout *out, json_t **claims, const char **aud,
 		       struct lk_oauth_error *e)
 {
-	struct lk_jwt_header hdr;
 	void *payload = NULL;
-	const json_t *iss, *sid;
+	const json_t *sid;
 	enum lk_err err;
 
 	if (strlen(hint) > LK_JWT_MAX)
 		return bad_request(e, "id_token_hint is too long");
-	err = lk_jwt_verify_keyring(kr, hint, strlen(hint), &hdr, &payload);
+	err = lk_id_token_hint(cfg, kr, hint, &out->user_id, &payload);
 	if (err == LK_ENOMEM) {
 		lk_oauth_fail(e, LK_OAUTH_SERVER_ERROR, "the request could not be completed");
 		return false;
@@ -80,15 +68,9 @@ static bool check_hint(const struct lk_config *cfg, const struct lk_keyring *kr,
 	if (err)
 		return bad_request(e, "id_token_hint is not an ID token issued here");
 	*claims = payload;
-	iss = json_object_get(*claims, LK_CLAIM_ISS);
 	sid = json_object_get(*claims, LK_CLAIM_SID);
-	if (strcasecmp(hdr.typ, LK_TYP_AT_JWT) == 0 ||
-	    strcasecmp(hdr.typ, LK_TYP_AT_JWT_MEDIA) == 0 || !json_is_string(iss) ||
-	    strcmp(json_string_value(iss), cfg->issuer) != 0)
-		return bad_request(e, "id_token_hint is not an ID token issued here");
-	out->user_id = user_id_of(json_string_value(json_object_get(*claims, LK_CLAIM_SUB)));
 	*aud = audience(*claims);
-	if (!out->user_id || !*aud || (sid && !json_is_string(sid)))
+	if (!*aud || (sid && !json_is_string(sid)))
 		return bad_request(e, "id_token_hint is not an ID token issued here");
 	if (sid && strlen(json_string_value(sid)) > LK_LOGOUT_SID_MAX)
 		return bad_request(e, "id_token_hint names an unknown session");

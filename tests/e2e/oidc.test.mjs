@@ -508,3 +508,41 @@ test('logout: a hint for someone else than the person signed in asks first', asy
   // bob's tokens were not touched either.
   assert.equal((await refresh('oidc', bobs.refresh_token)).status, 200);
 });
+
+test('id_token_hint at the authorization endpoint: only the user it names gets through', async () => {
+  const cfg = await rpConfig();
+  const { tokens: alices } = await signIn(new Browser(srv.url), cfg);
+  const b = new Browser(srv.url);
+  await signIn(b, cfg, { who: 'corp\\bob' });
+  const url = async (extra) => client.buildAuthorizationUrl(cfg, {
+    redirect_uri: REDIRECT, scope: 'openid', state: 'h', nonce: 'n',
+    code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256',
+    ...extra,
+  });
+  const params = (r) => {
+    assert.ok(redirected(r) && r.location?.startsWith(`${REDIRECT}?`), `${r.status} ${r.location} ${r.text.slice(0, 200)}`);
+    return new URL(r.location).searchParams;
+  };
+
+  // bob is signed in; the hint names alice: with prompt=none, login_required.
+  let p = params(await b.request(await url({ id_token_hint: alices.id_token, prompt: 'none' })));
+  assert.equal(p.get('error'), 'login_required');
+  assert.equal(p.get('state'), 'h');
+  // Without prompt=none, the login page instead of bob's code.
+  let r = await b.request(await url({ id_token_hint: alices.id_token }));
+  assert.ok(onPage(r, '/login'), `${r.status} ${r.location}`);
+  // Signing in there as bob again is not alice: login_required.
+  const page = await b.request(r.location);
+  r = await b.submit(page, { username: 'corp\\bob', password: PASSWORD });
+  p = params(r);
+  assert.equal(p.get('error'), 'login_required');
+  // bob's own hint lets bob through at once.
+  const { tokens: bobs } = await signIn(new Browser(srv.url), cfg, { who: 'corp\\bob' });
+  p = params(await b.request(await url({ id_token_hint: bobs.id_token, prompt: 'none' })));
+  assert.ok(p.get('code'), p.toString());
+  // A hint that is not an ID token of ours: invalid_request, to the client.
+  for (const bad of [`${alices.id_token.slice(0, -4)}AAAA`, alices.access_token, 'not.a.jwt']) {
+    p = params(await b.request(await url({ id_token_hint: bad })));
+    assert.equal(p.get('error'), 'invalid_request', bad.slice(0, 20));
+  }
+});

@@ -779,6 +779,7 @@ static void assert_same(const struct lk_authz *x, const struct lk_authz *y)
 	assert_int_equal(x->max_age, y->max_age);
 	assert_string_equal(x->login_hint, y->login_hint);
 	assert_string_equal(x->internal, y->internal);
+	assert_int_equal(x->hint_user, y->hint_user);
 }
 
 static void round_trip(struct fixture *f)
@@ -926,6 +927,39 @@ static void test_next_login(void **state)
 	assert_int_equal(next(f, f->first, &s, T0, false, T0 + 6, &e), LK_AUTHZ_ISSUE);
 	s.auth_time = T0;
 	assert_int_equal(next(f, f->first, &s, T0, false, T0 + 6, &e), LK_AUTHZ_ISSUE);
+}
+
+/* id_token_hint (Core §3.1.2.2): only the user it names gets through. */
+static void test_next_hint(void **state)
+{
+	struct fixture *f = *state;
+	int64_t alice = fx_add_user(f->store, "local", "alice", NULL);
+	int64_t bob = fx_add_user(f->store, "local", "bob", NULL);
+	struct lk_session s = {.user_id = alice, .auth_time = T0 - 1000};
+	struct lk_oauth_error e;
+
+	ASSERT_OK(f, "response_type=code&client_id=%s" PKCE, f->first);
+	f->a.hint_user = alice;
+	assert_int_equal(next(f, f->first, &s, T0, false, T0, &e), LK_AUTHZ_ISSUE);
+	/* Another user's session from before the request: sign in again. */
+	f->a.hint_user = bob;
+	assert_int_equal(next(f, f->first, &s, T0, false, T0, &e), LK_AUTHZ_LOGIN);
+	/* ...or login_required, with prompt=none. */
+	ASSERT_OK(f, "response_type=code&client_id=%s" PKCE "&prompt=none", f->first);
+	f->a.hint_user = bob;
+	assert_int_equal(next(f, f->first, &s, T0, false, T0, &e), LK_AUTHZ_FAIL);
+	assert_string_equal(lk_oauth_code_name(e.code), "login_required");
+	/* Signed in for this request, but as someone else: login_required. */
+	ASSERT_OK(f, "response_type=code&client_id=%s" PKCE, f->first);
+	f->a.hint_user = bob;
+	s.auth_time = T0 + 5;
+	assert_int_equal(next(f, f->first, &s, T0, false, T0 + 6, &e), LK_AUTHZ_FAIL);
+	assert_string_equal(lk_oauth_code_name(e.code), "login_required");
+	/* The named user, freshly signed in: the code. */
+	s.user_id = bob;
+	assert_int_equal(next(f, f->first, &s, T0, false, T0 + 6, &e), LK_AUTHZ_ISSUE);
+	/* The hint survives the pending store. */
+	round_trip(f);
 }
 
 static void test_next_max_age(void **state)
@@ -1147,6 +1181,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_internal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_next_login, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_next_max_age, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_next_hint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_next_consent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remember_consent_refuses_huge_scope, setup,
 						teardown),
