@@ -75,15 +75,6 @@ static void render(struct lk_ctx *c, struct lk_store *s, struct lk_response *res
 	lk_clients_unref(clients);
 }
 
-static const char *param(const struct lk_request *req, const char *name)
-{
-	const struct lk_params *p = strcmp(req->method, "POST") == 0 ? &req->form : &req->query;
-	enum lk_err e = strcmp(req->method, "POST") == 0 ? req->form_err : req->query_err;
-	const char *v = e == LK_OK ? lk_params_get(p, name) : NULL;
-
-	return v ? v : "";
-}
-
 void lk_ep_consent(void *ctx, struct lk_request *req, struct lk_response *res)
 {
 	struct lk_ctx *c = ctx;
@@ -99,7 +90,7 @@ void lk_ep_consent(void *ctx, struct lk_request *req, struct lk_response *res)
 		lk_ep_error_page(res, 503, "Temporarily unavailable", "Please try again later.");
 		return;
 	}
-	if (!lk_pending_load(c, s, req, param(req, LK_F_REQUEST), now, &p, res))
+	if (!lk_pending_load(c, s, req, lk_ep_param(req, LK_F_REQUEST), now, &p, res))
 		return;
 	if (!lk_ep_session(c, s, req, now, &sess)) {
 		/* Signed out meanwhile: sign in again, then back here. */
@@ -110,13 +101,13 @@ void lk_ep_consent(void *ctx, struct lk_request *req, struct lk_response *res)
 		render(c, s, res, &p, &sess);
 		goto out;
 	}
-	if (!lk_ep_csrf_ok(c, p.rec.id, p.browser, param(req, LK_F_CSRF))) {
+	if (!lk_ep_csrf_ok(c, p.rec.id, p.browser, lk_ep_param(req, LK_F_CSRF))) {
 		lk_ep_error_page(res, 403, "Form expired",
 				 "The form could not be verified. Go back to the application and "
 				 "start again.");
 		goto out;
 	}
-	decision = param(req, LK_F_DECISION);
+	decision = lk_ep_param(req, LK_F_DECISION);
 	if (strcmp(decision, LK_DECISION_ALLOW) == 0) {
 		err = lk_authz_remember_consent(s, &p.authz, sess.user_id, now);
 		if (err) {

@@ -55,13 +55,6 @@ static void render(struct lk_ctx *c, struct lk_response *res, int status,
 	lk_clients_unref(clients);
 }
 
-static const char *form(const struct lk_request *req, const char *name)
-{
-	const char *v = req->form_err == LK_OK ? lk_params_get(&req->form, name) : NULL;
-
-	return v ? v : "";
-}
-
 /* "1 minute", "5 minutes": how long a locked sign-in must wait. */
 static void wait_text(char *out, size_t n, int64_t seconds)
 {
@@ -76,22 +69,14 @@ static void signed_in(struct lk_ctx *c, struct lk_store *s, struct lk_request *r
 		      struct lk_response *res, struct lk_pending *p, const struct lk_user *u,
 		      int64_t now)
 {
-	char cookie[LK_TOKEN_MAX];
-	struct lk_session sess;
-	enum lk_err err;
+	enum lk_err err = lk_ep_sign_in(c, s, req, res, p, u, LK_AMR_PASSWORD, now);
 
-	/* A session from before the sign-in is ended, so it cannot be fixed by an attacker. */
-	(void)lk_session_end(s, lk_ep_cookie(req, LK_COOKIE_SESSION));
-	err = lk_session_create(s, c->cfg, u->id, LK_AMR_PASSWORD, now, cookie, &sess);
 	if (err) {
 		lk_error("cannot create a session: %s", lk_err_str(err));
 		lk_ep_error_page(res, 500, "Something went wrong", "Please try again later.");
 		return;
 	}
 	lk_info("user %s\\%s signed in", u->domain, u->username);
-	lk_ep_set_cookie(c, res, LK_COOKIE_SESSION, cookie, lk_session_max_age(c->cfg));
-	lk_wipe(cookie, sizeof(cookie));
-	lk_ep_continue(c, s, req, res, &p->authz, p, &sess, false, now);
 }
 
 static void check_login(void *ctx, struct lk_request *req, struct lk_response *res, void *arg)
@@ -100,7 +85,7 @@ static void check_login(void *ctx, struct lk_request *req, struct lk_response *r
 	struct lk_store *s = lk_ctx_store(c);
 	struct lk_pending p = {0};
 	struct lk_user user = {0};
-	const char *username = form(req, LK_P_USERNAME);
+	const char *username = lk_ep_param(req, LK_P_USERNAME);
 	int64_t now = lk_now(), wait = 0;
 	char msg[128];
 	enum lk_err err;
@@ -110,17 +95,17 @@ static void check_login(void *ctx, struct lk_request *req, struct lk_response *r
 		lk_ep_error_page(res, 503, "Temporarily unavailable", "Please try again later.");
 		return;
 	}
-	if (!lk_pending_load(c, s, req, form(req, LK_F_REQUEST), now, &p, res))
+	if (!lk_pending_load(c, s, req, lk_ep_param(req, LK_F_REQUEST), now, &p, res))
 		return;
 	/* A forged form is refused before anything is counted (DESIGN §6). */
-	if (!lk_ep_csrf_ok(c, p.rec.id, p.browser, form(req, LK_F_CSRF))) {
+	if (!lk_ep_csrf_ok(c, p.rec.id, p.browser, lk_ep_param(req, LK_F_CSRF))) {
 		lk_ep_error_page(res, 403, "Sign-in form expired",
 				 "The form could not be verified. Go back to the application and "
 				 "start again.");
 		goto out;
 	}
-	err = lk_signin_password(s, c->cfg, username, form(req, LK_P_PASSWORD), req->client_addr,
-				 now, &user, &wait);
+	err = lk_signin_password(s, c->cfg, username, lk_ep_param(req, LK_P_PASSWORD),
+				 req->client_addr, now, &user, &wait);
 	if (err == LK_OK) {
 		signed_in(c, s, req, res, &p, &user, now);
 	} else if (err == LK_EBUSY) {
@@ -157,10 +142,7 @@ void lk_ep_login(void *ctx, struct lk_request *req, struct lk_response *res)
 		lk_ep_error_page(res, 503, "Temporarily unavailable", "Please try again later.");
 		return;
 	}
-	if (!lk_pending_load(c, s, req,
-			     req->query_err == LK_OK ? lk_params_get(&req->query, LK_F_REQUEST)
-						     : NULL,
-			     lk_now(), &p, res))
+	if (!lk_pending_load(c, s, req, lk_ep_param(req, LK_F_REQUEST), lk_now(), &p, res))
 		return;
 	render(c, res, 200, &p, p.authz.login_hint, "");
 	lk_pending_release(&p);

@@ -29,6 +29,12 @@
  */
 const char *lk_ep_browser(struct lk_ctx *c, const struct lk_request *req, struct lk_response *res);
 
+/*
+ * A parameter of a sign-in page: from the form of a POST, from the query
+ * otherwise; "" when absent or when the form or query is malformed.
+ */
+const char *lk_ep_param(const struct lk_request *req, const char *name);
+
 /* The value of a request cookie, or NULL. */
 const char *lk_ep_cookie(const struct lk_request *req, const char *name);
 
@@ -95,6 +101,17 @@ bool lk_pending_load(struct lk_ctx *c, struct lk_store *s, const struct lk_reque
 void lk_ep_continue(struct lk_ctx *c, struct lk_store *s, struct lk_request *req,
 		    struct lk_response *res, const struct lk_authz *a, struct lk_pending *pending,
 		    const struct lk_session *sess, bool consented, int64_t now);
+
+/*
+ * Signs user in for pending request p, authenticated by amr: ends the
+ * request's earlier session (so a session fixed by an attacker never
+ * outlives a sign-in), creates a new one, sets its cookie and carries the
+ * request onwards (lk_ep_continue). On error nothing is written to res and
+ * the caller answers.
+ */
+enum lk_err lk_ep_sign_in(struct lk_ctx *c, struct lk_store *s, struct lk_request *req,
+			  struct lk_response *res, struct lk_pending *p, const struct lk_user *user,
+			  const char *amr, int64_t now);
 
 /* Delivers the code (non-NULL) or the error to the application (lk_authz_result). */
 void lk_ep_deliver(struct lk_ctx *c, struct lk_request *req, struct lk_response *res,

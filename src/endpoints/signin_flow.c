@@ -388,3 +388,31 @@ void lk_ep_defer_page(struct lk_request *req, struct lk_response *res, lk_slow_f
 		lk_res_header(res, "Retry-After", "1");
 	}
 }
+
+const char *lk_ep_param(const struct lk_request *req, const char *name)
+{
+	bool post = strcmp(req->method, "POST") == 0;
+	const char *v = (post ? req->form_err : req->query_err) == LK_OK
+				? lk_params_get(post ? &req->form : &req->query, name)
+				: NULL;
+
+	return v ? v : "";
+}
+
+enum lk_err lk_ep_sign_in(struct lk_ctx *c, struct lk_store *s, struct lk_request *req,
+			  struct lk_response *res, struct lk_pending *p, const struct lk_user *user,
+			  const char *amr, int64_t now)
+{
+	char cookie[LK_TOKEN_MAX];
+	struct lk_session sess;
+	enum lk_err err;
+
+	(void)lk_session_end(s, lk_ep_cookie(req, LK_COOKIE_SESSION));
+	err = lk_session_create(s, c->cfg, user->id, amr, now, cookie, &sess);
+	if (err)
+		return err;
+	lk_ep_set_cookie(c, res, LK_COOKIE_SESSION, cookie, lk_session_max_age(c->cfg));
+	lk_wipe(cookie, sizeof(cookie));
+	lk_ep_continue(c, s, req, res, &p->authz, p, &sess, false, now);
+	return LK_OK;
+}

@@ -80,13 +80,6 @@ static void render(struct lk_ctx *c, struct lk_response *res, int status,
 	lk_clients_unref(clients);
 }
 
-static const char *form(const struct lk_request *req, const char *name)
-{
-	const char *v = req->form_err == LK_OK ? lk_params_get(&req->form, name) : NULL;
-
-	return v ? v : "";
-}
-
 /* A DNS name of LDH labels (RFC 1035 §2.3.1, RFC 5890 A-labels included), with a dot. */
 static bool valid_domain(const char *d)
 {
@@ -206,13 +199,8 @@ static void signed_up(struct lk_ctx *c, struct lk_store *s, struct lk_request *r
 		      struct lk_response *res, struct lk_pending *p, const struct lk_user *u,
 		      int64_t now)
 {
-	char cookie[LK_TOKEN_MAX];
-	struct lk_session sess;
-	enum lk_err err;
+	enum lk_err err = lk_ep_sign_in(c, s, req, res, p, u, LK_AMR_PASSWORD, now);
 
-	/* A session from before the sign-up is ended, so it cannot be fixed by an attacker. */
-	(void)lk_session_end(s, lk_ep_cookie(req, LK_COOKIE_SESSION));
-	err = lk_session_create(s, c->cfg, u->id, LK_AMR_PASSWORD, now, cookie, &sess);
 	if (err) {
 		/* The account exists; the person can sign in with it. */
 		lk_error("cannot create a session: %s", lk_err_str(err));
@@ -222,9 +210,6 @@ static void signed_up(struct lk_ctx *c, struct lk_store *s, struct lk_request *r
 		return;
 	}
 	lk_info("user %s\\%s signed up and signed in", u->domain, u->username);
-	lk_ep_set_cookie(c, res, LK_COOKIE_SESSION, cookie, lk_session_max_age(c->cfg));
-	lk_wipe(cookie, sizeof(cookie));
-	lk_ep_continue(c, s, req, res, &p->authz, p, &sess, false, now);
 }
 
 /* Creates the user through the registry, which checks again and writes user.add. */
@@ -266,8 +251,8 @@ static void check_signup(void *ctx, struct lk_request *req, struct lk_response *
 	struct lk_ctx *c = ctx;
 	struct lk_store *s = lk_ctx_store(c);
 	struct lk_pending p = {0};
-	const struct typed t = {form(req, LK_P_USERNAME), form(req, F_EMAIL)};
-	const char *password = form(req, LK_P_PASSWORD);
+	const struct typed t = {lk_ep_param(req, LK_P_USERNAME), lk_ep_param(req, F_EMAIL)};
+	const char *password = lk_ep_param(req, LK_P_PASSWORD);
 	const char *taken = NULL, *error;
 	char name[USERNAME_MAX + 1], msg[160];
 	int64_t now = lk_now();
@@ -278,16 +263,16 @@ static void check_signup(void *ctx, struct lk_request *req, struct lk_response *
 		lk_ep_error_page(res, 503, "Temporarily unavailable", "Please try again later.");
 		return;
 	}
-	if (!lk_pending_load(c, s, req, form(req, LK_F_REQUEST), now, &p, res))
+	if (!lk_pending_load(c, s, req, lk_ep_param(req, LK_F_REQUEST), now, &p, res))
 		return;
 	/* A forged form is refused before anything is looked at. */
-	if (!lk_ep_csrf_ok(c, p.rec.id, p.browser, form(req, LK_F_CSRF))) {
+	if (!lk_ep_csrf_ok(c, p.rec.id, p.browser, lk_ep_param(req, LK_F_CSRF))) {
 		render(c, res, 403, &p, &t,
 		       "The form could not be verified. Check your details and submit it again.");
 		goto out;
 	}
-	error = check_input(c->cfg, &t, password, form(req, F_PASSWORD_CONFIRM), msg, sizeof(msg),
-			    name);
+	error = check_input(c->cfg, &t, password, lk_ep_param(req, F_PASSWORD_CONFIRM), msg,
+			    sizeof(msg), name);
 	if (error) {
 		render(c, res, 200, &p, &t, error);
 		goto out;
@@ -335,10 +320,7 @@ void lk_ep_signup(void *ctx, struct lk_request *req, struct lk_response *res)
 		lk_ep_error_page(res, 503, "Temporarily unavailable", "Please try again later.");
 		return;
 	}
-	if (!lk_pending_load(c, s, req,
-			     req->query_err == LK_OK ? lk_params_get(&req->query, LK_F_REQUEST)
-						     : NULL,
-			     lk_now(), &p, res))
+	if (!lk_pending_load(c, s, req, lk_ep_param(req, LK_F_REQUEST), lk_now(), &p, res))
 		return;
 	render(c, res, 200, &p, &empty, "");
 	lk_pending_release(&p);

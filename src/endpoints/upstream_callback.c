@@ -196,21 +196,14 @@ static void signed_in(struct lk_ctx *c, struct lk_store *s, struct lk_request *r
 		      struct lk_response *res, const struct lk_upstream_config *u,
 		      struct lk_pending *p, const struct lk_user *user, int64_t now)
 {
-	char cookie[LK_TOKEN_MAX];
-	struct lk_session sess;
-	enum lk_err err;
+	enum lk_err err = lk_ep_sign_in(c, s, req, res, p, user, LK_AMR_UPSTREAM, now);
 
-	(void)lk_session_end(s, lk_ep_cookie(req, LK_COOKIE_SESSION));
-	err = lk_session_create(s, c->cfg, user->id, LK_AMR_UPSTREAM, now, cookie, &sess);
 	if (err) {
 		lk_error("cannot create a session: %s", lk_err_str(err));
 		lk_ep_error_page(res, 500, "Something went wrong", "Please try again later.");
 		return;
 	}
 	lk_info("user %s\\%s signed in through upstream %s", user->domain, user->username, u->name);
-	lk_ep_set_cookie(c, res, LK_COOKIE_SESSION, cookie, lk_session_max_age(c->cfg));
-	lk_wipe(cookie, sizeof(cookie));
-	lk_ep_continue(c, s, req, res, &p->authz, p, &sess, false, now);
 }
 
 void lk_ep_upstream_callback(struct lk_ctx *c, struct lk_request *req, struct lk_response *res,

@@ -99,10 +99,7 @@ static void start(void *ctx, struct lk_request *req, struct lk_response *res, vo
 		lk_ep_error_page(res, 503, "Temporarily unavailable", "Please try again later.");
 		return;
 	}
-	if (!lk_pending_load(c, s, req,
-			     req->query_err == LK_OK ? lk_params_get(&req->query, LK_F_REQUEST)
-						     : NULL,
-			     now, &p, res))
+	if (!lk_pending_load(c, s, req, lk_ep_param(req, LK_F_REQUEST), now, &p, res))
 		return;
 	err = lk_random_id(state, sizeof(state), STATE_BYTES);
 	if (!err)
