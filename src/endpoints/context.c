@@ -36,7 +36,12 @@ enum lk_err lk_ctx_init(struct lk_ctx *ctx, const struct lk_config *cfg,
 		err = lk_audit_queue_new(LK_AUDIT_QUEUE_CAP, &ctx->audit);
 	if (!err)
 		err = lk_upstreams_new(cfg, &ctx->upstreams);
+	if (!err)
+		err = lk_token_writer_new(cfg->database_url, LK_TOKEN_WRITER_CAP,
+					  &ctx->token_writer);
 	if (err) {
+		lk_token_writer_free(ctx->token_writer);
+		ctx->token_writer = NULL;
 		lk_upstreams_free(ctx->upstreams);
 		ctx->upstreams = NULL;
 		lk_audit_queue_free(ctx->audit);
@@ -55,6 +60,9 @@ void lk_ctx_release(struct lk_ctx *ctx)
 {
 	struct lk_store *s = pthread_getspecific(ctx->store_key);
 
+	/* First: what it still stores ends in the audit queue. */
+	lk_token_writer_free(ctx->token_writer);
+	ctx->token_writer = NULL;
 	/* Threads that exited closed their own connection; close ours. */
 	if (s) {
 		pthread_setspecific(ctx->store_key, NULL);

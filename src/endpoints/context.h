@@ -18,6 +18,7 @@
 #include "oauth/upstream.h"
 #include "store/audit_queue.h"
 #include "store/store.h"
+#include "store/token_writer.h"
 
 struct lk_ctx {
 	const struct lk_config *cfg; /* borrowed; outlives the context */
@@ -39,6 +40,8 @@ struct lk_ctx {
 	struct lk_audit_queue *audit;
 	/* [upstream.NAME]: discovery and key caches (oauth/upstream.h); thread-safe. */
 	struct lk_upstreams *upstreams;
+	/* The group commit of the token endpoint's opaque tokens; its own thread. */
+	struct lk_token_writer *token_writer;
 };
 
 /*

@@ -98,24 +98,24 @@ enum lk_err lk_bearer_parse(const char *header, const char **token);
 
 /* A request as endpoints see it. Everything lives in the arena. */
 struct lk_request {
-	const char *method;        /* "GET", "POST", ... */
-	const char *path;          /* decoded path, without the query string */
-	const char *query_string;  /* raw, "" when absent */
-	struct lk_params query;    /* parsed query; valid when query_err == LK_OK */
-	enum lk_err query_err;     /* LK_EDUP / LK_EPARSE / LK_ETOOMANY */
-	const char *query_dup;     /* the repeated name when query_err == LK_EDUP */
-	struct lk_params headers;  /* names as received; use lk_params_get_nocase */
-	const char *body;          /* NUL-terminated, body_len bytes */
+	const char *method;	  /* "GET", "POST", ... */
+	const char *path;	  /* decoded path, without the query string */
+	const char *query_string; /* raw, "" when absent */
+	struct lk_params query;	  /* parsed query; valid when query_err == LK_OK */
+	enum lk_err query_err;	  /* LK_EDUP / LK_EPARSE / LK_ETOOMANY */
+	const char *query_dup;	  /* the repeated name when query_err == LK_EDUP */
+	struct lk_params headers; /* names as received; use lk_params_get_nocase */
+	const char *body;	  /* NUL-terminated, body_len bytes */
 	size_t body_len;
-	struct lk_params form;     /* parsed when the body is form-urlencoded */
-	enum lk_err form_err;      /* as query_err; LK_ENOTFOUND when not a form */
+	struct lk_params form; /* parsed when the body is form-urlencoded */
+	enum lk_err form_err;  /* as query_err; LK_ENOTFOUND when not a form */
 	const char *form_dup;
-	const char *client_addr;   /* peer address, or the last X-Forwarded-For hop
-				      behind a proxy */
+	const char *client_addr; /* peer address, or the last X-Forwarded-For hop
+				    behind a proxy */
 	const char *request_id;
-	bool tls;                  /* the connection (or the proxy's) is https */
+	bool tls; /* the connection (or the proxy's) is https */
 	struct lk_arena *arena;
-	void *priv;                /* the server's own per-connection state */
+	void *priv; /* the server's own per-connection state */
 };
 
 /* The value of a request header (case-insensitive name), or NULL. */
@@ -174,8 +174,7 @@ void lk_res_html(struct lk_response *res, int status, const char *html);
  * a redirect, there. NULL adds nothing; an origin with spaces, quotes, ';'
  * or ',' is refused (500).
  */
-void lk_res_html_to(struct lk_response *res, int status, const char *html,
-		    const char *form_origin);
+void lk_res_html_to(struct lk_response *res, int status, const char *html, const char *form_origin);
 
 /* 303 See Other (302 for GET) to url, which the caller has checked is trusted. */
 void lk_res_redirect(struct lk_response *res, int status, const char *url);
@@ -192,9 +191,25 @@ typedef void (*lk_handler_fn)(void *ctx, struct lk_request *req, struct lk_respo
  * work returns. Only one deferral per request. LK_EBUSY when the pool's queue
  * is full (the caller then answers 503 itself).
  */
-typedef void (*lk_slow_fn)(void *ctx, struct lk_request *req, struct lk_response *res,
-			   void *arg);
+typedef void (*lk_slow_fn)(void *ctx, struct lk_request *req, struct lk_response *res, void *arg);
 enum lk_err lk_http_defer(struct lk_request *req, lk_slow_fn work, void *arg);
+
+/*
+ * Holds the answer the handler has written until something else has run:
+ * once the handler returns, the connection is suspended and start(req, arg)
+ * is called on the event loop; what start sets going must then call
+ * lk_http_resume(req) exactly once, from any thread, and may change the
+ * response until it does (the request and its arena stay valid until then).
+ * This is how a response waits for a write that other requests' writes share
+ * (the opaque tokens' group commit) without holding up the event loop.
+ * LK_EINVAL for a request that has no connection (one built by hand, in
+ * tests), LK_ESTATE when the request is already deferred or held.
+ */
+typedef void (*lk_hold_fn)(struct lk_request *req, void *arg);
+enum lk_err lk_http_hold(struct lk_request *req, lk_hold_fn start, void *arg);
+
+/* Sends the response of a held request (see lk_http_hold). */
+void lk_http_resume(struct lk_request *req);
 
 /* One route. method is "GET", "POST", "GET,POST", ... or NULL for any. */
 struct lk_route {
@@ -209,8 +224,8 @@ struct lk_route {
  * matches the path but not the method (the caller answers 405 with Allow).
  * NULL when nothing matches the path.
  */
-const struct lk_route *lk_router_match(const struct lk_route *routes, size_t n,
-				       const char *method, const char *path, bool *method_ok);
+const struct lk_route *lk_router_match(const struct lk_route *routes, size_t n, const char *method,
+				       const char *path, bool *method_ok);
 
 /*
  * Writes into out (outlen bytes) the value of the Allow header for a 405 on
@@ -219,16 +234,16 @@ const struct lk_route *lk_router_match(const struct lk_route *routes, size_t n,
  * LK_ETOOBIG when it does not fit (out is then ""). A route that accepts any
  * method contributes nothing, since it never yields a 405.
  */
-enum lk_err lk_router_allow(const struct lk_route *routes, size_t n, const char *path,
-			    char *out, size_t outlen);
+enum lk_err lk_router_allow(const struct lk_route *routes, size_t n, const char *path, char *out,
+			    size_t outlen);
 
 struct lk_http_options {
-	const char *listen; /* "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:443" */
-	int workers;        /* event loops; >= 1 */
-	int slow_threads;   /* slow-work pool threads; >= 1 */
+	const char *listen;	  /* "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:443" */
+	int workers;		  /* event loops; >= 1 */
+	int slow_threads;	  /* slow-work pool threads; >= 1 */
 	const char *tls_cert_pem; /* both NULL for plain HTTP */
 	const char *tls_key_pem;
-	bool behind_proxy;  /* trust X-Forwarded-For / X-Forwarded-Proto */
+	bool behind_proxy; /* trust X-Forwarded-For / X-Forwarded-Proto */
 	size_t max_body;
 	size_t max_header;
 	size_t max_params;
@@ -237,7 +252,7 @@ struct lk_http_options {
 	const struct lk_route *routes;
 	size_t nroutes;
 	lk_handler_fn not_found; /* called when no route matches */
-	void *ctx;               /* passed to every handler */
+	void *ctx;		 /* passed to every handler */
 };
 
 struct lk_http_server;
@@ -247,8 +262,7 @@ struct lk_http_server;
  * a logged reason when the address cannot be bound. *out is written only on
  * success; free with lk_http_server_stop.
  */
-enum lk_err lk_http_server_start(const struct lk_http_options *opt,
-				 struct lk_http_server **out);
+enum lk_err lk_http_server_start(const struct lk_http_options *opt, struct lk_http_server **out);
 
 /* Stops accepting, lets requests in flight finish, frees everything. */
 void lk_http_server_stop(struct lk_http_server *srv);

@@ -153,12 +153,33 @@ static void run_deferred(struct lk_slow_job *job, bool cancelled)
 		hr->work(hr->srv->opt.ctx, &hr->req, &hr->res, hr->work_arg);
 	}
 	lk_log_set_request_id(NULL);
+	lk_http_resume(&hr->req);
+}
+
+void lk_http_resume(struct lk_request *req)
+{
+	struct http_req *hr = req->priv;
+	struct MHD_Connection *conn = hr->conn;
+
 	/*
-	 * After the resume the event loop may answer and free the request at
-	 * any moment, so hr is not touched past this point.
+	 * After the flag is set the event loop may answer and free the request
+	 * at any moment, so hr is not touched past this point.
 	 */
 	atomic_store_explicit(&hr->work_done, true, memory_order_release);
-	MHD_resume_connection(hr->conn);
+	MHD_resume_connection(conn);
+}
+
+enum lk_err lk_http_hold(struct lk_request *req, lk_hold_fn start, void *arg)
+{
+	struct http_req *hr = req ? req->priv : NULL;
+
+	if (!hr || !start)
+		return LK_EINVAL;
+	if (hr->work || hr->hold || hr->stage != HTTP_STAGE_BODY)
+		return LK_ESTATE;
+	hr->hold = start;
+	hr->hold_arg = arg;
+	return LK_OK;
 }
 
 enum lk_err lk_http_defer(struct lk_request *req, lk_slow_fn work, void *arg)
@@ -168,7 +189,7 @@ enum lk_err lk_http_defer(struct lk_request *req, lk_slow_fn work, void *arg)
 
 	if (!hr || !work)
 		return LK_EINVAL;
-	if (hr->work || hr->stage != HTTP_STAGE_BODY)
+	if (hr->work || hr->hold || hr->stage != HTTP_STAGE_BODY)
 		return LK_ESTATE;
 	err = lk_slowpool_reserve(hr->srv->pool);
 	if (err)
@@ -211,15 +232,19 @@ static enum MHD_Result dispatch(struct http_req *hr)
 	lk_log_set_request_id(hr->id);
 	run_handler(hr);
 	lk_log_set_request_id(NULL);
-	if (!hr->work)
+	if (!hr->work && !hr->hold)
 		return lk_http_response_queue(hr);
 	/*
-	 * Suspend before the job is queued: the pool may resume the connection
-	 * as soon as it has it, and a resume must follow its suspend.
+	 * Suspend before the job is queued or the hold started: either may
+	 * resume the connection at once, and a resume must follow its suspend.
 	 */
 	hr->stage = HTTP_STAGE_DEFERRED;
 	atomic_fetch_add(&srv->suspended, 1);
 	MHD_suspend_connection(hr->conn);
+	if (hr->hold) {
+		hr->hold(&hr->req, hr->hold_arg);
+		return MHD_YES;
+	}
 	hr->job.run = run_deferred;
 	lk_slowpool_push(srv->pool, &hr->job);
 	return MHD_YES;

@@ -33,7 +33,7 @@ struct lk_http_server {
 enum http_stage {
 	HTTP_STAGE_HEADERS,  /* waiting for the first call of the access handler */
 	HTTP_STAGE_BODY,     /* receiving the body */
-	HTTP_STAGE_DEFERRED, /* connection suspended, work on the slow pool */
+	HTTP_STAGE_DEFERRED, /* connection suspended: slow work, or held (lk_http_hold) */
 	HTTP_STAGE_DONE,     /* response queued */
 };
 
@@ -58,7 +58,9 @@ struct http_req {
 	char id[17];
 	lk_slow_fn work; /* set by lk_http_defer */
 	void *work_arg;
-	atomic_bool work_done; /* set by the pool thread before it resumes */
+	lk_hold_fn hold; /* set by lk_http_hold */
+	void *hold_arg;
+	atomic_bool work_done; /* set by whoever resumes the connection, just before */
 	struct lk_slow_job job;
 };
 

@@ -112,7 +112,9 @@ static bool issue(const struct lk_grant_env *env, const struct lk_request *req,
 			      "none of the requested scopes is allowed for this client");
 		goto out;
 	}
-	if (lk_access_token_opaque(c)) {
+	if (lk_access_token_opaque(c) && env->defer_opaque) {
+		te.unstored = &res->unstored;
+	} else if (lk_access_token_opaque(c)) {
 		te.store = need_store(env, err);
 		if (!te.store)
 			goto out;
@@ -253,6 +255,7 @@ void lk_grant_result_release(struct lk_grant_result *r)
 	if (!r)
 		return;
 	lk_access_token_release(&r->access);
+	lk_token_record_release(&r->unstored);
 	lk_wipe(r->refresh, sizeof(r->refresh));
 	free(r->id_token);
 	r->id_token = NULL;

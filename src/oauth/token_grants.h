@@ -34,6 +34,14 @@ struct lk_grant_env {
 	struct lk_store *(*store)(void *arg);
 	void *store_arg;
 	const char *client_addr; /* the throttling address of the password grant */
+	/*
+	 * The caller stores the opaque access token of a client's own grant
+	 * (client_credentials, jwt-bearer, bearer_token) itself: the grant
+	 * leaves it in the result's unstored record (the token endpoint's
+	 * group commit, store/token_writer.h). Tokens of a user's grant are
+	 * always stored by the grant, beside the rest of its writes.
+	 */
+	bool defer_opaque;
 };
 
 /* What a grant issues. */
@@ -44,6 +52,11 @@ struct lk_grant_result {
 	/* For the audit log: the application served (borrowed from env->clients). */
 	const char *client_id;
 	char subject[32]; /* the token's sub */
+	/*
+	 * With env->defer_opaque, the opaque token's record, which must be
+	 * stored before the token is handed out; all zero otherwise (jti NULL).
+	 */
+	struct lk_token_record unstored;
 };
 
 /*

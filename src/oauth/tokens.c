@@ -96,6 +96,25 @@ static enum lk_err issue_jwt(const struct lk_token_env *env, const struct lk_cli
 	return err;
 }
 
+/* A copy of rec whose strings are malloc'd, for env->unstored. */
+static enum lk_err keep_record(const struct lk_token_record *rec, struct lk_token_record *out)
+{
+	struct lk_token_record k = *rec;
+
+	k.jti = strdup(rec->jti);
+	k.client_id = strdup(rec->client_id);
+	k.subject = strdup(rec->subject);
+	k.scope = strdup(rec->scope);
+	k.audience = strdup(rec->audience ? rec->audience : "");
+	k.grant_id = strdup(rec->grant_id ? rec->grant_id : "");
+	if (!k.jti || !k.client_id || !k.subject || !k.scope || !k.audience || !k.grant_id) {
+		lk_token_record_release(&k);
+		return LK_ENOMEM;
+	}
+	*out = k;
+	return LK_OK;
+}
+
 /* An lk_at_ reference token, stored as its SHA-256 before it is handed out. */
 static enum lk_err issue_opaque(const struct lk_token_env *env, const struct lk_client *client,
 				const char *subject, const char *scope, int64_t lifetime,
@@ -120,17 +139,23 @@ static enum lk_err issue_opaque(const struct lk_token_env *env, const struct lk_
 	};
 	enum lk_err err;
 
-	if (!env->store)
+	if (!env->store && !env->unstored)
 		return LK_EINVAL;
 	err = lk_token_new(LK_TOKEN_ACCESS, value);
 	if (err)
 		goto out;
 	lk_sha256(value, strlen(value), rec.hash);
-	err = lk_store_token_insert(env->store, &rec);
-	if (err)
-		goto out;
 	t->token = strdup(value);
-	err = t->token ? LK_OK : LK_ENOMEM;
+	if (!t->token)
+		err = LK_ENOMEM;
+	else if (env->unstored)
+		err = keep_record(&rec, env->unstored);
+	else
+		err = lk_store_token_insert(env->store, &rec);
+	if (err) {
+		lk_free_secret(t->token);
+		t->token = NULL;
+	}
 out:
 	lk_wipe(value, sizeof(value));
 	lk_wipe(rec.hash, sizeof(rec.hash));

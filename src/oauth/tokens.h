@@ -35,6 +35,13 @@ struct lk_token_env {
 	 */
 	const char *grant_id;
 	int64_t user_id; /* the user of grant_id */
+	/*
+	 * When set, an opaque token is not stored here: its record is written
+	 * to *unstored (strings malloc'd; lk_token_record_release) and the
+	 * caller stores it (the token endpoint's group commit) before anyone
+	 * sees the token. store is then not needed.
+	 */
+	struct lk_token_record *unstored;
 };
 
 #define LK_JTI_MAX 32
@@ -60,7 +67,8 @@ struct lk_access_token {
  * (already checked against what the client may have). JWT claims (RFC 9068
  * §2.2): iss, sub, aud, client_id, scope, iat, exp, jti, with header typ
  * "at+jwt" and kid, signed with [tokens] access_alg. Opaque tokens are
- * inserted into the store before the function returns. LK_ENOTFOUND when no
+ * inserted into the store before the function returns (or handed back in
+ * env->unstored). LK_ENOTFOUND when no
  * key signs with the configured algorithm; store errors as they come.
  */
 enum lk_err lk_access_token_issue(const struct lk_token_env *env, const struct lk_client *client,

@@ -73,6 +73,29 @@ test('with "all" every issued token is audited with its scope and subject', asyn
   }
 });
 
+test('an opaque token is audited once it is stored', async () => {
+  const { dir, srv } = await setup('all');
+  try {
+    const a = cli(['app', 'add', '--name', 'ref', '--grant', 'client_credentials', '--scope', 'api',
+      '--token-format', 'opaque', '--json'], { db: dir.db });
+    assert.equal(a.status, 0, a.stderr);
+    let r;
+    for (let i = 0; i < 50; i++) {
+      r = await grant(srv, a.json.client_id, a.json.client_secret);
+      if (r.status !== 401) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    const answers = [r, ...await Promise.all(Array.from({ length: 19 }, () =>
+      grant(srv, a.json.client_id, a.json.client_secret)))];
+    for (const x of answers) assert.equal(x.status, 200);
+    const issued = (await entries(dir, 'token.issue', 20)).filter((e) => e.object_id === a.json.client_id);
+    assert.equal(issued.length, 20);
+    assert.match(issued[0].detail, new RegExp(`grant=client_credentials scope=api sub=${a.json.client_id}`));
+  } finally {
+    await srv.stop();
+  }
+});
+
 test('a refused client_id cannot forge log lines', async () => {
   const { dir, srv } = await setup('refused');
   try {

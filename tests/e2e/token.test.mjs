@@ -167,6 +167,7 @@ before(async () => {
   addApp('sliding', ['--grant', 'client_credentials', '--scope', 'api', '--lifecycle', 'sliding', '--lifetime', '30']);
   addApp('never', ['--grant', 'client_credentials', '--scope', 'api', '--lifetime', 'never']);
   addApp('aud', ['--grant', 'client_credentials', '--scope', 'api', '--audience', 'https://api.example']);
+  addApp('opaque', ['--grant', 'client_credentials', '--scope', 'api', '--token-format', 'opaque']);
   certs.rsa = makeCert('rsa-client');
   certs.ec = makeCert('ec-client', 'ec');
   certs.other = makeCert('other-client');
@@ -458,6 +459,31 @@ test('opaque tokens for sliding and never-expiring apps; a custom audience', asy
   const minted = cliOk(['app', 'token', 'svc', '--json']).json;
   assert.equal(minted.expires_in, 900);
   assert.equal(minted.access_token.split('.').length, 3);
+});
+
+// Many requests at once share the database's transactions (the group
+// commit): each answer still comes only once its own token is stored, so a
+// resource server asking at once finds every one.
+test('opaque tokens issued concurrently are each stored before their answer', async () => {
+  // Rounds of 40 at once: [server] max_conns_per_ip is 64.
+  const ROUND = 40;
+  const N = 5 * ROUND;
+  const answers = [];
+  for (let i = 0; i < N; i += ROUND) answers.push(...await Promise.all(Array.from({ length: ROUND }, () => cc('opaque'))));
+  const tokens = answers.map((r) => {
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.headers.get('cache-control'), 'no-store');
+    assert.match(r.json.access_token, /^lk_at_[A-Za-z0-9_-]{43}$/);
+    assert.equal(r.json.scope, 'api');
+    return r.json.access_token;
+  });
+  assert.equal(new Set(tokens).size, N);
+  const checks = [];
+  for (let i = 0; i < N; i += ROUND) {
+    checks.push(...await Promise.all(tokens.slice(i, i + ROUND).map((at) =>
+      fetch(`${srv.url}/oauth2/check?scope=api`, { headers: { authorization: `Bearer ${at}` } }))));
+  }
+  assert.deepEqual(checks.map((r) => r.status), Array(N).fill(200));
 });
 
 test('discovery advertises the token endpoint and follows the scope catalog', async () => {

@@ -237,6 +237,66 @@ static void slow(void *ctx, struct lk_request *req, struct lk_response *res)
 		lk_res_json(res, 200, "{\"second_defer\":\"accepted\"}");
 }
 
+/* A held answer (lk_http_hold): what the thread that resumes it needs. */
+struct held {
+	struct lk_request *req;
+	struct lk_response *res;
+};
+
+static atomic_int held_started;
+
+/* Finishes a held request: rewrites the answer the handler left, then resumes. */
+static void *finish_held(void *arg)
+{
+	struct held *h = arg;
+	char body[64];
+	const struct timespec ts = {.tv_nsec = 3000000};
+
+	nanosleep(&ts, NULL);
+	snprintf(body, sizeof(body), "{\"held\":\"%s\"}", h->req->query_string);
+	lk_res_json(h->res, 200, body);
+	lk_http_resume(h->req);
+	return NULL;
+}
+
+/* ?now resumes on the event loop, inside start; anything else from another thread. */
+static void start_held(struct lk_request *req, void *arg)
+{
+	struct held *h = arg;
+	pthread_t t;
+
+	atomic_fetch_add(&held_started, 1);
+	if (strcmp(req->query_string, "now") == 0) {
+		lk_res_json(h->res, 200, "{\"held\":\"at once\"}");
+		lk_http_resume(req);
+		return;
+	}
+	if (pthread_create(&t, NULL, finish_held, h) != 0) {
+		lk_res_json_error(h->res, 500, "server_error", NULL);
+		lk_http_resume(req);
+		return;
+	}
+	pthread_detach(t);
+}
+
+static void hold(void *ctx, struct lk_request *req, struct lk_response *res)
+{
+	struct held *h = lk_arena_alloc(req->arena, sizeof(*h));
+
+	/* What the handler answers is sent only if nothing changes it. */
+	lk_res_json(res, 200, "{\"held\":\"not resumed\"}");
+	if (!h || lk_http_hold(req, start_held, h) != LK_OK) {
+		lk_res_json_error(res, 500, "server_error", NULL);
+		return;
+	}
+	h->req = req;
+	h->res = res;
+	/* One hold per request, and no deferral beside it. */
+	if (lk_http_hold(req, start_held, h) != LK_ESTATE ||
+	    lk_http_defer(req, slow_work, NULL) != LK_ESTATE)
+		lk_res_json(res, 200, "{\"second_hold\":\"accepted\"}");
+}
+
 static void html(void *ctx, struct lk_request *req, struct lk_response *res)
 {
 	lk_res_html(res, 200, "<p>x</p>");
@@ -251,6 +311,7 @@ static const struct lk_route routes[] = {
 	{"GET,POST", "/echo", false, echo}, {"GET", "/nostatus", false, nostatus},
 	{"GET", "/slow", false, slow},	    {"GET", "/slower", false, slow},
 	{"GET", "/html", false, html},	    {"PUT", "/p/", true, echo},
+	{"GET", "/held", false, hold},
 };
 
 static struct lk_http_options base_options(void)
@@ -546,12 +607,30 @@ static void test_deferred(void **state)
 	assert_non_null(find_header(R.head, "X-Content-Type-Options", v, sizeof(v)));
 }
 
+static void test_held(void **state)
+{
+	int before = atomic_load(&held_started);
+	struct lk_request bare = {0};
+
+	assert_int_equal(fetch(port, GET("/held?now"), &R), 0);
+	assert_int_equal(R.status, 200);
+	assert_string_equal(R.body, "{\"held\":\"at once\"}");
+	assert_int_equal(fetch(port, GET("/held?later"), &R), 0);
+	assert_int_equal(R.status, 200);
+	assert_string_equal(R.body, "{\"held\":\"later\"}");
+	assert_int_equal(atomic_load(&held_started) - before, 2);
+	/* A request without a connection cannot be held. */
+	assert_int_equal(lk_http_hold(&bare, start_held, NULL), LK_EINVAL);
+	assert_int_equal(lk_http_hold(NULL, start_held, NULL), LK_EINVAL);
+}
+
 #define CLIENTS 8
 #define PER_CLIENT 25
 
 struct hammer {
 	int id;
 	int ok;
+	const char *path; /* "slow" or "held" */
 };
 
 static void *hammer_run(void *arg)
@@ -560,13 +639,15 @@ static void *hammer_run(void *arg)
 	struct conn *c = malloc(sizeof(*c));
 	struct reply *r = malloc(sizeof(*r));
 	char req[128], want[64];
+	const char *kind = h->path;
 	int i;
 
 	if (!c || !r || conn_open(c, port) != 0)
 		goto out;
 	for (i = 0; i < PER_CLIENT; i++) {
-		snprintf(req, sizeof(req), "GET /slow?%d-%d HTTP/1.1\r\nHost: t\r\n\r\n", h->id, i);
-		snprintf(want, sizeof(want), "{\"slow\":\"%d-%d\"}", h->id, i);
+		snprintf(req, sizeof(req), "GET /%s?%d-%d HTTP/1.1\r\nHost: t\r\n\r\n", kind, h->id,
+			 i);
+		snprintf(want, sizeof(want), "{\"%s\":\"%d-%d\"}", kind, h->id, i);
 		if (conn_send(c, req, strlen(req)) != 0 || conn_read(c, r) != 0)
 			break;
 		if (r->status == 200 && strcmp(r->body, want) == 0)
@@ -579,6 +660,25 @@ out:
 	return NULL;
 }
 
+/* Connections whose every request is held and resumed from another thread. */
+static void test_many_held(void **state)
+{
+	pthread_t t[CLIENTS];
+	struct hammer h[CLIENTS];
+	int i, total = 0, before = atomic_load(&held_started);
+
+	for (i = 0; i < CLIENTS; i++) {
+		h[i] = (struct hammer){.id = i, .path = "held"};
+		assert_int_equal(pthread_create(&t[i], NULL, hammer_run, &h[i]), 0);
+	}
+	for (i = 0; i < CLIENTS; i++) {
+		pthread_join(t[i], NULL);
+		total += h[i].ok;
+	}
+	assert_int_equal(total, CLIENTS * PER_CLIENT);
+	assert_int_equal(atomic_load(&held_started) - before, CLIENTS * PER_CLIENT);
+}
+
 static void test_many_deferred(void **state)
 {
 	pthread_t t[CLIENTS];
@@ -586,7 +686,7 @@ static void test_many_deferred(void **state)
 	int i, total = 0, before = atomic_load(&slow_runs);
 
 	for (i = 0; i < CLIENTS; i++) {
-		h[i] = (struct hammer){.id = i};
+		h[i] = (struct hammer){.id = i, .path = "slow"};
 		assert_int_equal(pthread_create(&t[i], NULL, hammer_run, &h[i]), 0);
 	}
 	for (i = 0; i < CLIENTS; i++) {
@@ -843,6 +943,8 @@ int main(void)
 		cmocka_unit_test(test_header_too_large),
 		cmocka_unit_test(test_deferred),
 		cmocka_unit_test(test_many_deferred),
+		cmocka_unit_test(test_held),
+		cmocka_unit_test(test_many_held),
 		cmocka_unit_test(test_forwarded_ignored),
 		cmocka_unit_test(test_behind_proxy),
 		cmocka_unit_test(test_start_errors),
