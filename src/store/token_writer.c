@@ -22,6 +22,8 @@ struct lk_token_writer {
 	pthread_t thread;
 	char *url;
 	struct lk_store *store; /* the thread's own; opened on first use */
+	/* The thread's alone: what it stored, said in the log at the end. */
+	unsigned long long records, batches;
 };
 
 /*
@@ -112,6 +114,10 @@ static struct lk_token_write *take(struct lk_token_writer *tw)
 static void run_batch(struct lk_token_writer *tw, struct lk_token_write *batch)
 {
 	enum lk_err err = LK_OK;
+
+	tw->batches++;
+	for (struct lk_token_write *w = batch; w; w = w->next)
+		tw->records++;
 
 	if (!tw->store) {
 		err = lk_store_open(tw->url, &tw->store);
@@ -211,6 +217,8 @@ void lk_token_writer_free(struct lk_token_writer *tw)
 	pthread_cond_signal(&tw->wake);
 	pthread_mutex_unlock(&tw->lock);
 	pthread_join(tw->thread, NULL);
+	if (tw->batches)
+		lk_info("token writer: %llu tokens in %llu transactions", tw->records, tw->batches);
 	lk_store_close(tw->store);
 	pthread_cond_destroy(&tw->wake);
 	pthread_mutex_destroy(&tw->lock);
