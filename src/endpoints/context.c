@@ -39,20 +39,9 @@ enum lk_err lk_ctx_init(struct lk_ctx *ctx, const struct lk_config *cfg,
 	if (!err)
 		err = lk_token_writer_new(cfg->database_url, LK_TOKEN_WRITER_CAP,
 					  &ctx->token_writer);
-	if (err) {
-		lk_token_writer_free(ctx->token_writer);
-		ctx->token_writer = NULL;
-		lk_upstreams_free(ctx->upstreams);
-		ctx->upstreams = NULL;
-		lk_audit_queue_free(ctx->audit);
-		ctx->audit = NULL;
-		lk_ep_limits_release(ctx);
-		free(ctx->discovery);
-		ctx->discovery = NULL;
-		pthread_key_delete(ctx->store_key);
-		pthread_mutex_destroy(&ctx->lock);
-		lk_master_key_wipe(&ctx->mk);
-	}
+	/* Everything release frees may be NULL: it undoes a partial start too. */
+	if (err)
+		lk_ctx_release(ctx);
 	return err;
 }
 

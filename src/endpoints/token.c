@@ -59,6 +59,12 @@ struct issued {
 	const char *subject;
 };
 
+/* Whether issued tokens are audited ([audit] token_events = all). */
+static bool audits_issued(const struct lk_ctx *c)
+{
+	return c->audit && strcmp(c->cfg->audit_token_events, "all") == 0;
+}
+
 /*
  * Queues the outcome for the audit log ([audit] token_events): every token
  * issued with its grant, scope and subject when "all", every refusal with
@@ -74,7 +80,7 @@ static void audit(struct lk_ctx *c, const struct lk_request *req, const struct i
 	bool issued = r != NULL;
 	const char *client;
 
-	if (!c->audit || (issued && strcmp(c->cfg->audit_token_events, "all") != 0))
+	if (!c->audit || (issued && !audits_issued(c)))
 		return;
 	client = issued && r->client_id ? r->client_id : claimed_client(req);
 	snprintf(actor, sizeof(actor), "client:%.200s", client);
@@ -101,9 +107,25 @@ struct held_token {
 	struct lk_ctx *ctx;
 	struct lk_request *req;
 	struct lk_response *res;
-	struct issued issued; /* for the audit log, in the arena */
+	struct issued issued; /* for the audit log, in the arena; empty when not audited */
 	int64_t now;
 };
+
+/*
+ * The refusal of a request whose token could not be stored: the writer's
+ * queue full is temporarily_unavailable, anything else a server_error
+ * (logged).
+ */
+static void store_failed(enum lk_err err, struct lk_oauth_error *e)
+{
+	if (err == LK_EBUSY) {
+		lk_oauth_fail(e, LK_OAUTH_TEMPORARILY_UNAVAILABLE, "the server is busy");
+		e->retry_after = 1;
+		return;
+	}
+	lk_error("cannot store an access token: %s", lk_err_str(err));
+	lk_oauth_fail(e, LK_OAUTH_SERVER_ERROR, "the request could not be completed");
+}
 
 /* The token's record is in the database, or could not be stored. */
 static void token_stored(struct lk_token_write *w)
@@ -117,14 +139,7 @@ static void token_stored(struct lk_token_write *w)
 	} else {
 		/* The answer already written holds the token: it is replaced, wiped. */
 		lk_log_set_request_id(h->req->request_id);
-		if (w->result == LK_EBUSY) {
-			lk_oauth_fail(&e, LK_OAUTH_TEMPORARILY_UNAVAILABLE, "the server is busy");
-			e.retry_after = 1;
-		} else {
-			lk_error("cannot store an access token: %s", lk_err_str(w->result));
-			lk_oauth_fail(&e, LK_OAUTH_SERVER_ERROR,
-				      "the request could not be completed");
-		}
+		store_failed(w->result, &e);
 		lk_oauth_render_json(h->res, &e);
 		audit(h->ctx, h->req, NULL, &e, h->now);
 		lk_log_set_request_id(NULL);
@@ -154,11 +169,15 @@ static bool hold_for_store(struct lk_ctx *c, struct lk_request *req, struct lk_r
 	if (!h || !c->token_writer)
 		return false;
 	memset(h, 0, sizeof(*h));
-	h->issued.client_id = lk_arena_strdup(req->arena, r->client_id);
-	h->issued.scope = lk_arena_strdup(req->arena, r->access.scope ? r->access.scope : "");
-	h->issued.subject = lk_arena_strdup(req->arena, r->subject);
-	if (!h->issued.client_id || !h->issued.scope || !h->issued.subject)
-		return false;
+	/* r is gone when the token is stored: keep what the audit entry says. */
+	if (audits_issued(c)) {
+		h->issued.client_id = lk_arena_strdup(req->arena, r->client_id);
+		h->issued.scope =
+			lk_arena_strdup(req->arena, r->access.scope ? r->access.scope : "");
+		h->issued.subject = lk_arena_strdup(req->arena, r->subject);
+		if (!h->issued.client_id || !h->issued.scope || !h->issued.subject)
+			return false;
+	}
 	h->ctx = c;
 	h->req = req;
 	h->res = res;
@@ -179,8 +198,7 @@ static bool store_now(struct lk_ctx *c, const struct lk_grant_result *r, struct 
 
 	if (!err)
 		return true;
-	lk_error("cannot store an access token: %s", lk_err_str(err));
-	lk_oauth_fail(e, LK_OAUTH_SERVER_ERROR, "the request could not be completed");
+	store_failed(err, e);
 	return false;
 }
 

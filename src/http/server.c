@@ -169,13 +169,19 @@ void lk_http_resume(struct lk_request *req)
 	MHD_resume_connection(conn);
 }
 
+/* A request may be deferred or held once, and only from its handler. */
+static bool may_suspend(const struct http_req *hr)
+{
+	return !hr->work && !hr->hold && hr->stage == HTTP_STAGE_BODY;
+}
+
 enum lk_err lk_http_hold(struct lk_request *req, lk_hold_fn start, void *arg)
 {
 	struct http_req *hr = req ? req->priv : NULL;
 
 	if (!hr || !start)
 		return LK_EINVAL;
-	if (hr->work || hr->hold || hr->stage != HTTP_STAGE_BODY)
+	if (!may_suspend(hr))
 		return LK_ESTATE;
 	hr->hold = start;
 	hr->hold_arg = arg;
@@ -189,7 +195,7 @@ enum lk_err lk_http_defer(struct lk_request *req, lk_slow_fn work, void *arg)
 
 	if (!hr || !work)
 		return LK_EINVAL;
-	if (hr->work || hr->hold || hr->stage != HTTP_STAGE_BODY)
+	if (!may_suspend(hr))
 		return LK_ESTATE;
 	err = lk_slowpool_reserve(hr->srv->pool);
 	if (err)

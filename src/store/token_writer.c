@@ -22,7 +22,7 @@ struct lk_token_writer {
 	pthread_t thread;
 	char *url;
 	struct lk_store *store; /* the thread's own; opened on first use */
-	/* The thread's alone: what it stored, said in the log at the end. */
+	/* Counted by take: what the thread stored, said in the log at the end. */
 	unsigned long long records, batches;
 };
 
@@ -108,16 +108,14 @@ static struct lk_token_write *take(struct lk_token_writer *tw)
 		tw->tail = NULL;
 	last->next = NULL;
 	tw->n -= n;
+	tw->records += n;
+	tw->batches++;
 	return batch;
 }
 
 static void run_batch(struct lk_token_writer *tw, struct lk_token_write *batch)
 {
 	enum lk_err err = LK_OK;
-
-	tw->batches++;
-	for (struct lk_token_write *w = batch; w; w = w->next)
-		tw->records++;
 
 	if (!tw->store) {
 		err = lk_store_open(tw->url, &tw->store);
