@@ -388,6 +388,25 @@ static void log_error_answer(const char *name, const char *what,
 }
 
 /*
+ * Sends req and parses the body of a 200 answer into *doc (NULL when it is
+ * not JSON; the caller frees both res and *doc). LK_EIO when the request
+ * fails or another status comes back (logged, naming what).
+ */
+static enum lk_err fetch_json(struct lk_upstreams *u, const char *name, const char *what,
+			      const struct lk_outbound_request *req,
+			      struct lk_outbound_response *res, json_t **doc)
+{
+	if (lk_up_fetch(u, req, res) != LK_OK)
+		return LK_EIO;
+	if (res->status != 200) {
+		log_error_answer(name, what, res);
+		return LK_EIO;
+	}
+	*doc = json_loadb(res->body, res->len, JSON_REJECT_DUPLICATES, NULL);
+	return LK_OK;
+}
+
+/*
  * Posts the token request and takes the ID token and access token of the
  * answer (new strings, freed with lk_free_secret).
  */
@@ -410,18 +429,10 @@ static enum lk_err redeem_code(struct lk_upstreams *u, const struct lk_upstream_
 		goto out;
 	req.form = lk_buf_str(&form);
 	req.authorization = auth;
-	err = lk_up_fetch(u, &req, &res);
-	if (err) {
-		err = LK_EIO;
+	err = fetch_json(u, c->name, "the token endpoint", &req, &res, &doc);
+	if (err)
 		goto out;
-	}
-	err = LK_EIO;
-	if (res.status != 200) {
-		log_error_answer(c->name, "the token endpoint", &res);
-		goto out;
-	}
 	err = LK_EPARSE;
-	doc = json_loadb(res.body, res.len, JSON_REJECT_DUPLICATES, NULL);
 	idt = json_string_value(json_object_get(doc, LK_TR_ID_TOKEN));
 	at = json_string_value(json_object_get(doc, LK_TR_ACCESS_TOKEN));
 	if (!idt || strlen(idt) > LK_JWT_MAX) {
@@ -468,18 +479,10 @@ static enum lk_err read_userinfo(struct lk_upstreams *u, const struct lk_upstrea
 		goto out;
 	snprintf(auth, n, "%s %s", LK_IR_BEARER, access_token);
 	req.authorization = auth;
-	err = lk_up_fetch(u, &req, &res);
-	if (err) {
-		err = LK_EIO;
+	err = fetch_json(u, c->name, "the userinfo endpoint", &req, &res, &doc);
+	if (err)
 		goto out;
-	}
-	err = LK_EIO;
-	if (res.status != 200) {
-		log_error_answer(c->name, "the userinfo endpoint", &res);
-		goto out;
-	}
 	err = LK_EPARSE;
-	doc = json_loadb(res.body, res.len, JSON_REJECT_DUPLICATES, NULL);
 	sub = json_string_value(json_object_get(doc, LK_CLAIM_SUB));
 	if (strcmp(res.content_type, "application/json") != 0 || !json_is_object(doc) || !sub ||
 	    strcmp(sub, id->subject) != 0) {
