@@ -127,22 +127,9 @@ out:
 void lk_ep_login(void *ctx, struct lk_request *req, struct lk_response *res)
 {
 	struct lk_ctx *c = ctx;
-	struct lk_store *s;
 	struct lk_pending p = {0};
 
-	if (strcmp(req->method, "POST") == 0) {
-		/* Refused before any password is hashed. */
-		if (!lk_ep_limit_login(c, req, res))
-			return;
-		lk_ep_defer_page(req, res, check_login, NULL);
-		return;
-	}
-	s = lk_ctx_store(c);
-	if (!s) {
-		lk_ep_error_page(res, 503, "Temporarily unavailable", "Please try again later.");
-		return;
-	}
-	if (!lk_pending_load(c, s, req, lk_ep_param(req, LK_F_REQUEST), lk_now(), &p, res))
+	if (!lk_ep_password_page(c, req, res, check_login, &p))
 		return;
 	render(c, res, 200, &p, p.authz.login_hint, "");
 	lk_pending_release(&p);

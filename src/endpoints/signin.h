@@ -93,6 +93,16 @@ bool lk_pending_load(struct lk_ctx *c, struct lk_store *s, const struct lk_reque
 		     const char *id, int64_t now, struct lk_pending *out, struct lk_response *res);
 
 /*
+ * The start of a page whose form carries a password (/login, /signup): a
+ * POST goes, past the login limiter, to check on the slow-work pool; any
+ * other method loads the pending request named by the `request` parameter
+ * into *p. True when the caller renders the page with *p (and releases it);
+ * false when res holds the answer already.
+ */
+bool lk_ep_password_page(struct lk_ctx *c, struct lk_request *req, struct lk_response *res,
+			 lk_slow_fn check, struct lk_pending *p);
+
+/*
  * Carries a request forward (lk_authz_next): to the login or consent page
  * (storing the request as pending first when it is not yet, pending NULL),
  * or issues the code and delivers the result, or delivers the error. sess is

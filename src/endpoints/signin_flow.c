@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/log.h"
+#include "endpoints/limits.h"
 #include "endpoints/signin.h"
 #include "oauth/params.h"
 
@@ -387,6 +389,25 @@ void lk_ep_defer_page(struct lk_request *req, struct lk_response *res, lk_slow_f
 				 "The server is busy. Please try again in a moment.");
 		lk_res_header(res, "Retry-After", "1");
 	}
+}
+
+bool lk_ep_password_page(struct lk_ctx *c, struct lk_request *req, struct lk_response *res,
+			 lk_slow_fn check, struct lk_pending *p)
+{
+	struct lk_store *s;
+
+	if (strcmp(req->method, "POST") == 0) {
+		/* Refused before any password is hashed. */
+		if (lk_ep_limit_login(c, req, res))
+			lk_ep_defer_page(req, res, check, NULL);
+		return false;
+	}
+	s = lk_ctx_store(c);
+	if (!s) {
+		lk_ep_error_page(res, 503, "Temporarily unavailable", "Please try again later.");
+		return false;
+	}
+	return lk_pending_load(c, s, req, lk_ep_param(req, LK_F_REQUEST), lk_now(), p, res);
 }
 
 const char *lk_ep_param(const struct lk_request *req, const char *name)

@@ -294,7 +294,6 @@ void lk_ep_signup(void *ctx, struct lk_request *req, struct lk_response *res)
 {
 	struct lk_ctx *c = ctx;
 	const struct typed empty = {"", ""};
-	struct lk_store *s;
 	struct lk_pending p = {0};
 
 	/* Off: the path does not exist (DESIGN §3). */
@@ -308,19 +307,7 @@ void lk_ep_signup(void *ctx, struct lk_request *req, struct lk_response *res)
 		lk_res_header(res, "Allow", "GET, HEAD, POST");
 		return;
 	}
-	if (strcmp(req->method, "POST") == 0) {
-		/* Refused before any password is hashed. */
-		if (!lk_ep_limit_login(c, req, res))
-			return;
-		lk_ep_defer_page(req, res, check_signup, NULL);
-		return;
-	}
-	s = lk_ctx_store(c);
-	if (!s) {
-		lk_ep_error_page(res, 503, "Temporarily unavailable", "Please try again later.");
-		return;
-	}
-	if (!lk_pending_load(c, s, req, lk_ep_param(req, LK_F_REQUEST), lk_now(), &p, res))
+	if (!lk_ep_password_page(c, req, res, check_signup, &p))
 		return;
 	render(c, res, 200, &p, &empty, "");
 	lk_pending_release(&p);
