@@ -56,6 +56,17 @@ static json_t *app_json(const struct lk_admin_call *a, const struct lk_app *app)
 	return v;
 }
 
+/* The answer to a change of app: the error of err, else 200 with app (released). */
+static void answer_app(struct lk_admin_call *a, enum lk_err err, struct lk_app *app)
+{
+	if (err) {
+		lk_admin_fail(a, err);
+		return;
+	}
+	lk_admin_send(a->res, 200, app_json(a, app));
+	lk_app_release(app);
+}
+
 static void create(struct lk_admin_call *a)
 {
 	struct lk_app_input in;
@@ -104,12 +115,7 @@ static void update(struct lk_admin_call *a, const char *id)
 		goto out;
 	}
 	err = lk_registry_app_update(&a->r, id, &in, &app);
-	if (err) {
-		lk_admin_fail(a, err);
-		goto out;
-	}
-	lk_admin_send(a->res, 200, app_json(a, &app));
-	lk_app_release(&app);
+	answer_app(a, err, &app);
 out:
 	json_decref(body);
 }
@@ -149,12 +155,7 @@ static void set_enabled(struct lk_admin_call *a, const char *id, bool enabled)
 	struct lk_app app;
 	enum lk_err err = lk_registry_app_set_enabled(&a->r, id, enabled, &app);
 
-	if (err) {
-		lk_admin_fail(a, err);
-		return;
-	}
-	lk_admin_send(a->res, 200, app_json(a, &app));
-	lk_app_release(&app);
+	answer_app(a, err, &app);
 }
 
 /* {"grace": MINUTES}: its range is the registry's rule; beyond int is out of it too. */

@@ -67,6 +67,17 @@ static json_t *user_json(const struct lk_admin_call *a, const struct lk_user *u)
 	return v;
 }
 
+/* The answer to a change of user: the error of err, else 200 with u (released). */
+static void answer_user(struct lk_admin_call *a, enum lk_err err, struct lk_user *u)
+{
+	if (err) {
+		lk_admin_fail(a, err);
+		return;
+	}
+	lk_admin_send(a->res, 200, user_json(a, u));
+	lk_user_release(u);
+}
+
 static void create(struct lk_admin_call *a)
 {
 	struct lk_user_input in;
@@ -117,12 +128,7 @@ static void update(struct lk_admin_call *a, const char *id)
 		goto out;
 	}
 	err = lk_registry_user_update(&a->r, id, &in, &u);
-	if (err) {
-		lk_admin_fail(a, err);
-		goto out;
-	}
-	lk_admin_send(a->res, 200, user_json(a, &u));
-	lk_user_release(&u);
+	answer_user(a, err, &u);
 out:
 	json_decref(body);
 }
@@ -170,12 +176,7 @@ static void set_enabled(struct lk_admin_call *a, const char *id, bool enabled)
 		goto out;
 	}
 	err = lk_registry_user_set_enabled(&a->r, id, enabled, &u);
-	if (err) {
-		lk_admin_fail(a, err);
-		goto out;
-	}
-	lk_admin_send(a->res, 200, user_json(a, &u));
-	lk_user_release(&u);
+	answer_user(a, err, &u);
 out:
 	json_decref(body);
 }
