@@ -116,6 +116,21 @@ export function databaseBytes(d) {
   return Buffer.concat(files.map((f) => readFileSync(f)));
 }
 
+// Runs SQL on the SQLite file of d with the sqlite3 program, beside a running
+// server (waiting up to 10 s for its locks); returns what the last statement
+// printed. For states the CLI and the server would refuse to write.
+export function sqliteSql(d, text) {
+  const file = d.db.replace(/^sqlite:/, '');
+  const r = spawnSync('sqlite3', ['-batch', '-cmd', '.timeout 10000', file, text], { encoding: 'utf8', timeout: 60_000 });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+// The number of rows of table (matching where) in the SQLite file of d.
+export const sqliteCount = (d, table, where = '1') =>
+  Number(sqliteSql(d, `SELECT count(*) FROM ${table} WHERE ${where}`));
+
 // True while nothing has created the schema in the database of d: no SQLite
 // file, or no table outside PostgreSQL's own schemas.
 export function databaseUntouched(d) {

@@ -12,8 +12,7 @@
 // shows the same deletion at work on more rows than one batch holds.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cli, freshDir, PG, startServer } from './harness.mjs';
+import { cli, freshDir, PG, sqliteCount, sqliteSql, startServer } from './harness.mjs';
 
 // More than two batches of LK_STORE_JANITOR_BATCH (1000) in each table.
 const BACKLOG = 2500;
@@ -34,17 +33,8 @@ function cliOk(d, args, input) {
   return r;
 }
 
-// Runs SQL on the SQLite file of d beside the running server; prints the
-// last statement's result.
-function sql(d, text) {
-  const file = d.db.replace(/^sqlite:/, '');
-  const r = spawnSync('sqlite3', ['-batch', '-cmd', '.timeout 10000', file, text], { encoding: 'utf8', timeout: 60_000 });
-  if (r.error) throw r.error;
-  assert.equal(r.status, 0, `sqlite3: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-const count = (d, table, where = '1') => Number(sql(d, `SELECT count(*) FROM ${table} WHERE ${where}`));
+const sql = sqliteSql;
+const count = sqliteCount;
 
 const basic = (a) => `Basic ${Buffer.from(`${a.client_id}:${a.client_secret}`).toString('base64')}`;
 

@@ -14,12 +14,12 @@
 // row count is read from the SQLite file every two seconds.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as jose from 'jose';
-import { cli, freshDir, PG, startServer } from './harness.mjs';
+import { cli, freshDir, PG, sqliteCount, sqliteSql, startServer } from './harness.mjs';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 // Seconds of load, seconds between samples, concurrent request loops.
@@ -41,16 +41,8 @@ function cliOk(d, args) {
   return r;
 }
 
-// Runs SQL on the SQLite file of d beside the running server.
-function sql(d, text) {
-  const file = d.db.replace(/^sqlite:/, '');
-  const r = spawnSync('sqlite3', ['-batch', '-cmd', '.timeout 10000', file, text], { encoding: 'utf8', timeout: 60_000 });
-  if (r.error) throw r.error;
-  assert.equal(r.status, 0, `sqlite3: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-const count = (d, table) => Number(sql(d, `SELECT count(*) FROM ${table}`));
+const sql = sqliteSql;
+const count = sqliteCount;
 
 // A self-signed P-256 certificate and its key, for private_key_jwt.
 function makeCert(d) {
